@@ -1,0 +1,3 @@
+"""SeeSay: a private, local, multimodal desktop assistant."""
+
+__version__ = "0.1.0"

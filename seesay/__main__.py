@@ -1,0 +1,3 @@
+from seesay.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The Qt shell: windows, widgets and the workers that keep models off the UI thread."""

@@ -1,0 +1,1 @@
+"""Package data: icons, prompts and the default settings."""

@@ -1,0 +1,1 @@
+"""Speech in and out: capture, voice activity, Whisper, TTS and playback."""

@@ -1,0 +1,237 @@
+"""Typed settings: defaults < TOML file in the user config dir < ``SEESAY_*`` env < CLI flags.
+
+Every key is addressed as ``section.key`` everywhere (file, env, CLI, errors), so a
+message such as ``generation.temperature: expected a number ...`` tells the user
+exactly what to fix wherever the value came from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seesay.errors import ConfigError
+from seesay.paths import config_dir
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are SeeSay, a private assistant running on the user's own computer. "
+    "Answer clearly and concisely. Use Markdown for lists, tables and code."
+)
+
+
+def _opt(default: Any, help: str, *, choices: tuple[str, ...] = (), lo: float | None = None,
+         hi: float | None = None) -> Any:
+    return field(default=default, metadata={"help": help, "choices": choices, "lo": lo, "hi": hi})
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    name: str = _opt("", "Model to load: empty for the bundled SmolLM2-135M-Instruct, a local "
+                         "directory, a .gguf file, or a Hugging Face id already in the cache.")
+    device: str = _opt("auto", "Where to run: auto picks CUDA when present, else CPU.",
+                       choices=("auto", "cpu", "cuda", "cuda:N"))
+    dtype: str = _opt("auto", "Weights precision: auto is bfloat16 on CUDA, float32 on CPU.",
+                      choices=("auto", "float32", "bfloat16", "float16"))
+    threads: int = _opt(0, "CPU threads for generation; 0 picks what is fastest for the model.",
+                        lo=0, hi=256)
+    context_tokens: int = _opt(4096, "Longest prompt plus reply in tokens (capped by the model's own "
+                                     "window); older turns are left out beyond it.", lo=256, hi=1_048_576)
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    max_new_tokens: int = _opt(512, "Longest reply in tokens.", lo=1, hi=32768)
+    temperature: float = _opt(0.2, "Randomness; 0 always picks the most likely token.", lo=0.0, hi=2.0)
+    top_p: float = _opt(0.9, "Nucleus sampling mass.", lo=0.01, hi=1.0)
+    top_k: int = _opt(50, "Sample among this many most likely tokens; 0 for all.", lo=0, hi=100000)
+    repetition_penalty: float = _opt(1.1, "Above 1 discourages repeating earlier tokens.", lo=1.0, hi=2.0)
+    seed: int = _opt(-1, "Random seed for sampling; -1 for a fresh one each reply.", lo=-1, hi=2**31 - 1)
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    system_prompt: str = _opt(DEFAULT_SYSTEM_PROMPT, "Custom instructions sent before every conversation.")
+
+
+@dataclass(frozen=True)
+class RemoteSettings:
+    base_url: str = _opt("", "OpenAI-compatible server, e.g. http://localhost:8000/v1; empty runs locally.")
+    api_key: str = _opt("", "Bearer key for the server, if it needs one.")
+    model: str = _opt("", "Model name to ask the server for; empty takes the server's first model.")
+    timeout: float = _opt(60.0, "Seconds to wait for the server before giving up.", lo=1.0, hi=3600.0)
+
+
+@dataclass(frozen=True)
+class Settings:
+    model: ModelSettings = field(default_factory=ModelSettings)
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
+    chat: ChatSettings = field(default_factory=ChatSettings)
+    remote: RemoteSettings = field(default_factory=RemoteSettings)
+
+    def get(self, key: str) -> Any:
+        section, name = _split(key)
+        return getattr(getattr(self, section), name)
+
+    def replace(self, overrides: Mapping[str, Any], source: str = "override") -> Settings:
+        """Return a copy with ``section.key`` values coerced and validated."""
+        sections = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        for key, raw in overrides.items():
+            section, name = _split(key)
+            spec = _field(section, name)
+            value = _coerce(key, spec, raw, source)
+            sections[section] = dataclasses.replace(sections[section], **{name: value})
+        return Settings(**sections)
+
+    def to_toml(self) -> str:
+        lines: list[str] = []
+        for section, cls in _SECTIONS.items():
+            lines.append(f"[{section}]")
+            for f in dataclasses.fields(cls):
+                lines.append(f"{f.name} = {_toml_value(getattr(getattr(self, section), f.name))}")
+            lines.append("")
+        return "\n".join(lines)
+
+
+_SECTIONS: dict[str, type] = {
+    "model": ModelSettings,
+    "generation": GenerationSettings,
+    "chat": ChatSettings,
+    "remote": RemoteSettings,
+}
+
+
+def keys() -> list[str]:
+    """Every ``section.key``, in declaration order (for help, env docs and the dialog)."""
+    return [f"{s}.{f.name}" for s, cls in _SECTIONS.items() for f in dataclasses.fields(cls)]
+
+
+def describe(key: str) -> dict[str, Any]:
+    section, name = _split(key)
+    spec = _field(section, name)
+    return {"help": spec.metadata["help"], "choices": spec.metadata["choices"], "type": spec.type,
+            "default": spec.default}
+
+
+def env_name(key: str) -> str:
+    return "SEESAY_" + key.replace(".", "_").upper()
+
+
+def config_path() -> Path:
+    return config_dir() / "config.toml"
+
+
+def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None,
+                  overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Defaults, then the file, then the environment, then explicit overrides."""
+    path = path or config_path()
+    env = os.environ if env is None else env
+    settings = Settings()
+    if path.exists():
+        settings = settings.replace(_read_file(path), source=str(path))
+    from_env = {k: env[env_name(k)] for k in keys() if env_name(k) in env}
+    settings = settings.replace(from_env, source="environment")
+    return settings.replace(overrides or {}, source="command line")
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    path = path or config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(settings.to_toml(), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"Cannot read settings file {path}: {e}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"Settings file {path} is not valid TOML: {e}") from e
+    flat: dict[str, Any] = {}
+    for section, table in data.items():
+        if section not in _SECTIONS:
+            raise ConfigError(f"{section}: unknown section in {path}; "
+                              f"known sections: {', '.join(_SECTIONS)}")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{section}: expected a [{section}] table in {path}")
+        for name, value in table.items():
+            flat[f"{section}.{name}"] = value
+    return flat
+
+
+def _split(key: str) -> tuple[str, str]:
+    section, _, name = key.partition(".")
+    if section not in _SECTIONS:
+        raise ConfigError(f"{key}: unknown setting; known sections: {', '.join(_SECTIONS)}")
+    return section, name
+
+
+def _field(section: str, name: str) -> dataclasses.Field[Any]:
+    for f in dataclasses.fields(_SECTIONS[section]):
+        if f.name == name:
+            return f
+    known = ", ".join(f.name for f in dataclasses.fields(_SECTIONS[section]))
+    raise ConfigError(f"{section}.{name}: unknown setting; {section} accepts: {known}")
+
+
+def _coerce(key: str, spec: dataclasses.Field[Any], raw: Any, source: str) -> Any:
+    kind = spec.type if isinstance(spec.type, type) else {"int": int, "float": float, "str": str,
+                                                          "bool": bool}[str(spec.type)]
+    meta = spec.metadata
+    where = f" (from {source})" if source else ""
+    try:
+        if kind is bool:
+            value: Any = raw if isinstance(raw, bool) else str(raw).strip().lower() in {"1", "true", "yes", "on"}
+        elif kind is int:
+            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                raise ValueError
+            value = int(raw)
+        elif kind is float:
+            if isinstance(raw, bool):
+                raise ValueError
+            value = float(raw)
+        else:
+            if not isinstance(raw, str):
+                raise ValueError
+            value = raw
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key}: expected {_describe_type(kind, meta)}, got {raw!r}{where}") from None
+    if meta["lo"] is not None and not (meta["lo"] <= value <= meta["hi"]):
+        raise ConfigError(f"{key}: expected {_describe_type(kind, meta)}, got {raw!r}{where}")
+    if meta["choices"] and not _choice_ok(value, meta["choices"]):
+        raise ConfigError(f"{key}: expected one of {', '.join(meta['choices'])}, got {raw!r}{where}")
+    return value
+
+
+def _choice_ok(value: str, choices: tuple[str, ...]) -> bool:
+    for choice in choices:
+        if choice.endswith(":N"):
+            prefix = choice[:-1]
+            if value.startswith(prefix) and value[len(prefix):].isdigit():
+                return True
+        elif value == choice:
+            return True
+    return False
+
+
+def _describe_type(kind: type, meta: Mapping[str, Any]) -> str:
+    name = {int: "a whole number", float: "a number", str: "text", bool: "true or false"}[kind]
+    if meta["lo"] is not None:
+        return f"{name} from {meta['lo']} to {meta['hi']}"
+    return name
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return f'"{escaped}"'

@@ -1,0 +1,39 @@
+"""One exception hierarchy whose messages are written for the person using the app.
+
+The GUI shows ``str(error)`` in place and the CLI prints it as one line, so every
+message must make sense on its own and, where possible, say what to do next.
+"""
+
+from __future__ import annotations
+
+
+class SeeSayError(Exception):
+    """Base of every error SeeSay reports to a user."""
+
+
+class ConfigError(SeeSayError):
+    """A settings file or value is unusable; the message names the key."""
+
+
+class ModelError(SeeSayError):
+    """A model cannot be found, downloaded or loaded."""
+
+
+class ModelNotFoundError(ModelError):
+    """The configured model is not on this machine and cannot be fetched."""
+
+
+class EngineError(SeeSayError):
+    """Generation failed (local or remote)."""
+
+
+class RemoteEngineError(EngineError):
+    """The remote OpenAI-compatible server failed or misbehaved."""
+
+
+class StoreError(SeeSayError):
+    """The history database cannot be opened or written."""
+
+
+class InputError(SeeSayError):
+    """Input from the user (a file, a prompt) cannot be used."""

@@ -1,0 +1,60 @@
+"""Keeping a conversation inside the model's context window.
+
+The rule users can predict: the system prompt and the latest user message always
+stay; the oldest other turns go first; if the latest message alone is too long it
+is cut at the end. What was left out is reported so the UI can say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from seesay.inference.engine import Message, TrimReport
+
+CountTokens = Callable[[Sequence[Message]], int]
+# No tokenizer packs more than this many characters into one token on real text, so a
+# huge paste can be cut to budget * this before it is tokenized at all.
+MAX_CHARS_PER_TOKEN = 16
+
+
+def with_system_prompt(messages: Sequence[Message], system_prompt: str) -> list[Message]:
+    """Prepend the custom instructions unless the conversation brings its own."""
+    if not system_prompt.strip() or any(m["role"] == "system" for m in messages):
+        return list(messages)
+    return [{"role": "system", "content": system_prompt}, *messages]
+
+
+def fit(messages: Sequence[Message], count: CountTokens, budget: int) -> tuple[list[Message], TrimReport]:
+    msgs = list(messages)
+    report = TrimReport()
+    if not msgs:
+        return msgs, report
+    last = len(msgs) - 1
+    cap = budget * MAX_CHARS_PER_TOKEN
+    if len(msgs[last]["content"]) > cap:
+        report.truncated_chars += len(msgs[last]["content"]) - cap
+        msgs[last] = {"role": msgs[last]["role"], "content": msgs[last]["content"][:cap]}
+    while count(msgs) > budget:
+        droppable = [i for i, m in enumerate(msgs[:-1]) if m["role"] != "system"]
+        if not droppable:
+            break
+        del msgs[droppable[0]]
+        report.dropped_messages += 1
+    if count(msgs) > budget:
+        msgs[-1], cut = _truncate(msgs, count, budget)
+        report.truncated_chars += cut
+    return msgs, report
+
+
+def _truncate(msgs: list[Message], count: CountTokens, budget: int) -> tuple[Message, int]:
+    """Longest prefix of the last message that fits (binary search on characters)."""
+    head, content = msgs[:-1], msgs[-1]["content"]
+    role = msgs[-1]["role"]
+    lo, hi = 0, len(content)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if count([*head, {"role": role, "content": content[:mid]}]) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return {"role": role, "content": content[:lo]}, len(content) - lo

@@ -1,0 +1,147 @@
+"""The one interface every text producer goes through: GUI, CLI, voice loop and server.
+
+``engine.stream(messages, params)`` returns a :class:`Stream`: iterate it for text
+deltas, call ``cancel()`` from any thread to stop at the next token, read ``stats``
+when it is done. Keeping cancellation on the stream (not the engine) lets a caller
+stop exactly the reply it started.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, TypedDict, runtime_checkable
+
+from seesay.config import GenerationSettings
+
+Role = Literal["system", "user", "assistant"]
+
+
+class Message(TypedDict):
+    role: Role
+    content: str
+
+
+Progress = Callable[[float, str], None]
+"""Called with a fraction in [0, 1] and a short description while a model loads."""
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    max_new_tokens: int = 512
+    temperature: float = 0.2
+    top_p: float = 0.9
+    top_k: int = 50
+    repetition_penalty: float = 1.1
+    seed: int = -1
+    stop: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls, s: GenerationSettings) -> GenerationParams:
+        return cls(max_new_tokens=s.max_new_tokens, temperature=s.temperature, top_p=s.top_p,
+                   top_k=s.top_k, repetition_penalty=s.repetition_penalty, seed=s.seed)
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature <= 0.0
+
+
+@dataclass
+class TrimReport:
+    """What was left out so the prompt fits the model's context window."""
+
+    dropped_messages: int = 0
+    truncated_chars: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.dropped_messages or self.truncated_chars)
+
+    def describe(self) -> str:
+        parts = []
+        if self.dropped_messages:
+            n = self.dropped_messages
+            parts.append(f"{n} earlier message{'s' if n != 1 else ''} left out")
+        if self.truncated_chars:
+            parts.append(f"your message was cut by {self.truncated_chars:,} characters")
+        return "To fit the model's context window: " + "; ".join(parts) + "."
+
+
+FinishReason = Literal["stop", "length", "cancelled", "error"]
+
+
+@dataclass
+class StreamStats:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    first_token_at: float | None = None
+    finished_at: float | None = None
+    finish_reason: FinishReason | None = None
+    trim: TrimReport = field(default_factory=TrimReport)
+
+    @property
+    def time_to_first_token(self) -> float | None:
+        return None if self.first_token_at is None else self.first_token_at - self.started
+
+    @property
+    def tokens_per_second(self) -> float:
+        if self.first_token_at is None or self.completion_tokens < 2:
+            return 0.0
+        end = self.finished_at or time.perf_counter()
+        return (self.completion_tokens - 1) / max(end - self.first_token_at, 1e-9)
+
+
+class Stream:
+    """An iterator of text deltas with a thread-safe ``cancel()``."""
+
+    def __init__(self, deltas: Callable[[Stream], Iterator[str]], *, wraps: Stream | None = None) -> None:
+        """``wraps``: an inner stream whose stats this one shares and which it cancels."""
+        self.stats = wraps.stats if wraps is not None else StreamStats()
+        self._inner = wraps
+        self._cancel = threading.Event()
+        self._source = deltas
+        self._iter: Iterator[str] | None = None
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        if self._inner is not None:
+            self._inner.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        if self._iter is None:
+            self._iter = self._source(self)
+        try:
+            return next(self._iter)
+        except StopIteration:
+            self.stats.finished_at = self.stats.finished_at or time.perf_counter()
+            raise
+
+    def text(self) -> str:
+        """Drain the stream and return the whole reply."""
+        return "".join(self)
+
+
+@runtime_checkable
+class ChatEngine(Protocol):
+    """Something that turns a conversation into a streamed reply."""
+
+    @property
+    def model_name(self) -> str: ...
+
+    @property
+    def device(self) -> str: ...
+
+    def load(self, progress: Progress | None = None) -> None:
+        """Make the engine ready (load weights, check the server); safe to call twice."""
+
+    def stream(self, messages: Sequence[Message], params: GenerationParams | None = None) -> Stream:
+        """Start a reply; nothing runs until the stream is iterated."""

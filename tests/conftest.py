@@ -1,0 +1,78 @@
+"""Headless Qt, isolated user dirs, and the models tests run on.
+
+Every test gets its own SEESAY_HOME (config, history, caches) so nothing touches the
+real user dirs; the converted bundled model is shared through one session cache so
+the ~17 s GGUF conversion happens once per test run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu --no-sandbox")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+for var in [v for v in os.environ if v.startswith("SEESAY_")]:
+    del os.environ[var]
+
+
+@pytest.fixture(scope="session")
+def shared_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("shared-cache") / "models"
+
+
+@pytest.fixture(autouse=True)
+def seesay_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_models: Path) -> Path:
+    home = tmp_path / "seesay-home"
+    (home / "cache").mkdir(parents=True)
+    shared_models.mkdir(parents=True, exist_ok=True)
+    (home / "cache" / "models").symlink_to(shared_models, target_is_directory=True)
+    monkeypatch.setenv("SEESAY_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def bundled_model_dir(shared_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled SmolLM2 converted to safetensors (once per session)."""
+    from seesay.inference import resolve
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SEESAY_HOME", str(shared_models.parent.parent / "bundled-home"))
+    (shared_models.parent.parent / "bundled-home" / "cache").mkdir(parents=True, exist_ok=True)
+    link = shared_models.parent.parent / "bundled-home" / "cache" / "models"
+    if not link.exists():
+        link.symlink_to(shared_models, target_is_directory=True)
+    try:
+        model = resolve.resolve("")
+        return resolve.convert_gguf(model)
+    finally:
+        mp.undo()
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(bundled_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised 2-layer Llama with the real SmolLM2 tokenizer and chat template.
+
+    Fast enough for unit and GUI tests (~1 ms a token) while exercising the same code
+    path as the bundled model.
+    """
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    out = tmp_path_factory.mktemp("tiny-llama")
+    tokenizer = AutoTokenizer.from_pretrained(bundled_model_dir)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128,
+                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                         max_position_embeddings=1024, tie_word_embeddings=True,
+                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+                         rope_theta=10000.0)
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(config).eval()
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
