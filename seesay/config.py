@@ -188,7 +188,8 @@ def _coerce(key: str, spec: dataclasses.Field[Any], raw: Any, source: str) -> An
     where = f" (from {source})" if source else ""
     try:
         if kind is bool:
-            value: Any = raw if isinstance(raw, bool) else str(raw).strip().lower() in {"1", "true", "yes", "on"}
+            truthy = str(raw).strip().lower() in {"1", "true", "yes", "on"}
+            value: Any = raw if isinstance(raw, bool) else truthy
         elif kind is int:
             if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
                 raise ValueError

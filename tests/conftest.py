@@ -23,15 +23,22 @@ for var in [v for v in os.environ if v.startswith("SEESAY_")]:
 
 @pytest.fixture(scope="session")
 def shared_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("shared-cache") / "models"
+    path = tmp_path_factory.mktemp("shared-cache") / "models"
+    path.mkdir()
+    return path
+
+
+def _home_sharing_models(home: Path, shared_models: Path) -> Path:
+    (home / "cache").mkdir(parents=True, exist_ok=True)
+    link = home / "cache" / "models"
+    if not link.exists():
+        link.symlink_to(shared_models, target_is_directory=True)
+    return home
 
 
 @pytest.fixture(autouse=True)
 def seesay_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_models: Path) -> Path:
-    home = tmp_path / "seesay-home"
-    (home / "cache").mkdir(parents=True)
-    shared_models.mkdir(parents=True, exist_ok=True)
-    (home / "cache" / "models").symlink_to(shared_models, target_is_directory=True)
+    home = _home_sharing_models(tmp_path / "seesay-home", shared_models)
     monkeypatch.setenv("SEESAY_HOME", str(home))
     return home
 
@@ -42,11 +49,8 @@ def bundled_model_dir(shared_models: Path, tmp_path_factory: pytest.TempPathFact
     from seesay.inference import resolve
 
     mp = pytest.MonkeyPatch()
-    mp.setenv("SEESAY_HOME", str(shared_models.parent.parent / "bundled-home"))
-    (shared_models.parent.parent / "bundled-home" / "cache").mkdir(parents=True, exist_ok=True)
-    link = shared_models.parent.parent / "bundled-home" / "cache" / "models"
-    if not link.exists():
-        link.symlink_to(shared_models, target_is_directory=True)
+    home = _home_sharing_models(tmp_path_factory.mktemp("bundled-home"), shared_models)
+    mp.setenv("SEESAY_HOME", str(home))
     try:
         model = resolve.resolve("")
         return resolve.convert_gguf(model)

@@ -32,6 +32,8 @@ def add_commands(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     llm.add_argument("--tokens", type=int, default=64, help="tokens to decode per run")
     llm.add_argument("--runs", type=int, default=3, help="prompts to average over")
     llm.add_argument("--no-baseline", action="store_true", help="skip plain generate")
+    llm.add_argument("--random-config", choices=("1b", "3b", "8b"),
+                     help="time a randomly initialised Llama of this size instead (GPU throughput)")
     llm.set_defaults(func=_bench_llm)
 
 
@@ -45,8 +47,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
-    from seesay.inference import create_engine
     from seesay.chat import ChatSession
+    from seesay.inference import create_engine
 
     settings = settings.replace(_overrides(args), source="command line")
     if args.once is not None and not args.once.strip():
@@ -93,7 +95,8 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
     from seesay.inference.resolve import resolve
 
     if settings.remote.base_url:
-        print(f"Remote server: {settings.remote.base_url} (model: {settings.remote.model or 'server default'})")
+        name = settings.remote.model or "server default"
+        print(f"Remote server: {settings.remote.base_url} (model: {name})")
     model = resolve(settings.model.name)
     device = pick_device(settings.model.device)
     dtype = str(pick_dtype(settings.model.dtype, device)).removeprefix("torch.")
@@ -136,5 +139,5 @@ def _bench_llm(args: argparse.Namespace, settings: Settings) -> int:
     from seesay.inference.bench import bench_llm
 
     print(json.dumps(bench_llm(settings, tokens=args.tokens, runs=args.runs,
-                               baseline=not args.no_baseline), indent=2))
+                               baseline=not args.no_baseline, random_config=args.random_config), indent=2))
     return 0

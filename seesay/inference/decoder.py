@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -31,6 +32,33 @@ class Dense:
 
     def __call__(self, x: Tensor) -> Tensor:
         return F.linear(x, self.weight, self.bias)
+
+
+class Packed:
+    """A matmul on weights pre-packed for oneDNN's small-batch kernels.
+
+    Plain ``F.linear`` repacks the weight on every call once more than one row comes
+    in, which makes checking 5 draft tokens cost 1.7x one step; pre-packed, a
+    5-row pass reads the weights once at near memory speed (measured 72 -> 28 ms for a
+    135M model on one core), and a 1-row step gets faster too (44 -> 34 ms).
+    """
+
+    ROWS = 5  # the batch size oneDNN tunes the layout for; verification feeds about this many
+
+    def __init__(self, weight: Tensor, bias: Tensor | None = None) -> None:
+        self.weight = torch.ops.mkldnn._reorder_linear_weight(weight.detach(), self.ROWS)
+        self.bias = bias
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return torch.ops.mkldnn._linear_pointwise(x, self.weight, self.bias, "none", [], "")
+
+
+def packed_available() -> bool:
+    try:
+        w = torch.ones(8, 16)
+        return bool(torch.allclose(Packed(w)(torch.ones(2, 1, 16)), F.linear(torch.ones(2, 1, 16), w)))
+    except Exception:  # oneDNN missing from this torch build
+        return False
 
 
 class Int8:
@@ -56,7 +84,7 @@ class Int8:
         return y.view(*x.shape[:-1], self.out_features)
 
 
-Linear = Dense | Int8
+Linear = Dense | Packed | Int8
 
 
 def int8_available() -> bool:
@@ -93,9 +121,10 @@ def supports(model: torch.nn.Module) -> bool:
 class LeanDecoder:
     """Runs prefill and single-token steps over a static KV cache of ``max_len`` positions."""
 
-    def __init__(self, model: torch.nn.Module, max_len: int, *,
+    def __init__(self, model: torch.nn.Module, max_len: int, *, packed: bool = False,
                  act_scales: dict[str, list[Tensor]] | None = None) -> None:
-        """``act_scales`` (from :func:`activation_scales`) builds the int8 draft copy."""
+        """``packed``: oneDNN layouts (CPU fp32); ``act_scales`` (from
+        :func:`activation_scales`) builds the int8 draft copy instead."""
         cfg = model.config
         self.model = model
         self.device = model.device
@@ -108,7 +137,7 @@ class LeanDecoder:
         inner = model.model
         self.embed = inner.embed_tokens.weight
         self.final_norm = inner.norm.weight
-        self.linear: type[Dense] | type[Int8] = Dense if act_scales is None else Int8
+        self.linear: type[Linear] = Int8 if act_scales is not None else Packed if packed else Dense
         self.lm_head = self.linear(model.lm_head.weight)
         self.layers = [self._fuse(layer) for layer in inner.layers]
         if act_scales is not None:
@@ -144,6 +173,8 @@ class LeanDecoder:
         )
 
     def _norm(self, x: Tensor, weight: Tensor) -> Tensor:
+        if self.linear is Int8:  # the draft: one fused op is faster and exactness is not needed
+            return F.rms_norm(x, (x.shape[-1],), weight, self.eps)
         x32 = x.to(torch.float32)
         x32 = x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + self.eps)
         return weight * x32.to(x.dtype)
@@ -154,6 +185,27 @@ class LeanDecoder:
         rotated = torch.cat((-x[..., half:], x[..., :half]), dim=-1)
         return x * cos + rotated * sin
 
+    def _block(self, layer: _Layer, h: Tensor, cos: Tensor, sin: Tensor,
+               attend: Callable[[Tensor, Tensor, Tensor], Tensor]) -> Tensor:
+        """One transformer layer; ``attend(q, k, v)`` stores k/v in the cache and attends."""
+        n = h.shape[1]
+        hq, hk, d = self.n_heads, self.n_kv, self.head_dim
+        qkv = layer.qkv(self._norm(h, layer.in_norm)).view(1, n, hq + 2 * hk, d)
+        qk = qkv[:, :, :hq + hk]
+        if layer.q_norm is not None:
+            qk = torch.cat([self._norm(qk[:, :, :hq], layer.q_norm),
+                            self._norm(qk[:, :, hq:], layer.k_norm)], dim=2)
+        qk = self._rope(qk.transpose(1, 2), cos, sin)  # q and k heads rotated in one pass
+        a = attend(qk[:, :hq], qk[:, hq:], qkv[:, :, hq + hk:].transpose(1, 2))
+        h = h + layer.o(a.transpose(1, 2).reshape(1, n, hq * d))
+        gate, up = layer.gate_up(self._norm(h, layer.post_norm)).chunk(2, dim=-1)
+        return h + layer.down(F.silu(gate) * up)
+
+    def _logits(self, h: Tensor, all_logits: bool) -> Tensor:
+        rows = h[0] if all_logits else h[:, -1]
+        logits = self.lm_head(self._norm(rows, self.final_norm)).float()
+        return logits if all_logits else logits[0]
+
     @torch.no_grad()
     def forward(self, ids: Tensor, start: int, *, all_logits: bool = False) -> Tensor:
         """Feed ``ids`` ([T]) at positions start..start+T-1.
@@ -161,43 +213,26 @@ class LeanDecoder:
         Returns fp32 logits of the last position ([V]), or of every position ([T, V])
         when ``all_logits`` (speculative verification needs one row per draft token).
         """
-        if start + ids.shape[0] > self.max_len:
-            raise ValueError(f"position {start + ids.shape[0]} is past the cache ({self.max_len})")
         n = ids.shape[0]
         end = start + n
-        cos = self.cos[start:end].unsqueeze(0)
-        sin = self.sin[start:end].unsqueeze(0)
-        h = F.embedding(ids, self.embed).unsqueeze(0)  # [1, T, H]
+        if end > self.max_len:
+            raise ValueError(f"position {end} is past the cache ({self.max_len})")
         causal = n > 1
         mask = None
         if causal and start > 0:
             mask = torch.ones(n, end, dtype=torch.bool, device=self.device).tril(start)
             causal = False
-        hq, hk, d = self.n_heads, self.n_kv, self.head_dim
+        h = F.embedding(ids, self.embed).unsqueeze(0).to(self.dtype)  # [1, T, H]
         for i, layer in enumerate(self.layers):
-            x = self._norm(h, layer.in_norm)
-            qkv = layer.qkv(x)
-            q, k, v = qkv.split((hq * d, hk * d, hk * d), dim=-1)
-            q = q.view(1, n, hq, d)
-            k = k.view(1, n, hk, d)
-            if layer.q_norm is not None:
-                q, k = self._norm(q, layer.q_norm), self._norm(k, layer.k_norm)
-            q = self._rope(q.transpose(1, 2), cos, sin)
-            k = self._rope(k.transpose(1, 2), cos, sin)
-            v = v.view(1, n, hk, d).transpose(1, 2)
-            self.k_cache[i, :, :, start:end] = k
-            self.v_cache[i, :, :, start:end] = v
-            keys = self.k_cache[i, :, :, :end]
-            values = self.v_cache[i, :, :, :end]
-            a = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask, is_causal=causal,
-                                               scale=self.scale, enable_gqa=True)
-            h = h + layer.o(a.transpose(1, 2).reshape(1, n, hq * d))
-            x = self._norm(h, layer.post_norm)
-            gate, up = layer.gate_up(x).chunk(2, dim=-1)
-            h = h + layer.down(F.silu(gate) * up)
-        rows = h[0] if all_logits else h[:, -1]
-        logits = self.lm_head(self._norm(rows, self.final_norm)).float()
-        return logits if all_logits else logits[0]
+            def attend(q: Tensor, k: Tensor, v: Tensor, i: int = i) -> Tensor:
+                self.k_cache[i, :, :, start:end] = k
+                self.v_cache[i, :, :, start:end] = v
+                return F.scaled_dot_product_attention(
+                    q, self.k_cache[i, :, :, :end], self.v_cache[i, :, :, :end], attn_mask=mask,
+                    is_causal=causal, scale=self.scale, enable_gqa=True)
+            h = self._block(layer, h, self.cos[start:end].unsqueeze(0), self.sin[start:end].unsqueeze(0),
+                            attend)
+        return self._logits(h, all_logits)
 
     def step(self, token: int, pos: int) -> Tensor:
         """One decode step; on CUDA a captured graph replays it without Python overhead."""
@@ -212,29 +247,16 @@ class LeanDecoder:
         """Shape-static single-token step (mask over the whole cache) for graph capture."""
         cos = self.cos.index_select(0, pos).unsqueeze(0)
         sin = self.sin.index_select(0, pos).unsqueeze(0)
-        h = F.embedding(ids, self.embed).unsqueeze(0)
         mask = (torch.arange(self.max_len, device=self.device) <= pos).view(1, 1, 1, -1)
-        hq, hk, d = self.n_heads, self.n_kv, self.head_dim
+        h = F.embedding(ids, self.embed).unsqueeze(0).to(self.dtype)
         for i, layer in enumerate(self.layers):
-            x = self._norm(h, layer.in_norm)
-            qkv = layer.qkv(x)
-            q, k, v = qkv.split((hq * d, hk * d, hk * d), dim=-1)
-            q = q.view(1, 1, hq, d)
-            k = k.view(1, 1, hk, d)
-            if layer.q_norm is not None:
-                q, k = self._norm(q, layer.q_norm), self._norm(k, layer.k_norm)
-            q = self._rope(q.transpose(1, 2), cos, sin)
-            k = self._rope(k.transpose(1, 2), cos, sin)
-            v = v.view(1, 1, hk, d).transpose(1, 2)
-            self.k_cache[i].index_copy_(2, pos, k)
-            self.v_cache[i].index_copy_(2, pos, v)
-            a = F.scaled_dot_product_attention(q, self.k_cache[i], self.v_cache[i], attn_mask=mask,
-                                               scale=self.scale, enable_gqa=True)
-            h = h + layer.o(a.transpose(1, 2).reshape(1, 1, hq * d))
-            x = self._norm(h, layer.post_norm)
-            gate, up = layer.gate_up(x).chunk(2, dim=-1)
-            h = h + layer.down(F.silu(gate) * up)
-        return self.lm_head(self._norm(h[:, -1], self.final_norm))[0].float()
+            def attend(q: Tensor, k: Tensor, v: Tensor, i: int = i) -> Tensor:
+                self.k_cache[i].index_copy_(2, pos, k)
+                self.v_cache[i].index_copy_(2, pos, v)
+                return F.scaled_dot_product_attention(q, self.k_cache[i], self.v_cache[i], attn_mask=mask,
+                                                      scale=self.scale, enable_gqa=True)
+            h = self._block(layer, h, cos, sin, attend)
+        return self._logits(h, False)
 
 
 def activation_scales(model: torch.nn.Module, ids: Tensor) -> dict[str, list[Tensor]]:

@@ -1,24 +1,135 @@
 """The decode loop: chunked prefill, then plain or speculative steps over a LeanDecoder.
 
-Speculation: a cheap int8 copy of the same model guesses a few tokens, the exact
-model checks them all in one pass (which costs about as much as one step, because a
-small model's step is bound by reading its weights). Greedy decoding accepts a guess
-only when it equals the exact model's choice; sampling uses the standard
-accept/resample rule, so either way the output follows the exact model.
+Speculation: a cheap int8 copy of the same model guesses the next tokens on a second
+thread (a second core), always running ahead, while the exact model checks what has
+been guessed so far in one pass, which costs little more than one step because a
+small model's step is bound by reading its weights. Greedy decoding accepts a guess
+only when it equals the exact model's own choice; sampling uses the standard
+accept/resample rule. Either way the output is the exact model's.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Iterator
 
 import torch
 
 from seesay.inference.decoder import LeanDecoder
 from seesay.inference.engine import GenerationParams
-from seesay.inference.sampling import Sampler, penalize
+from seesay.inference.sampling import Sampler, penalize, probabilities
+
+log = logging.getLogger(__name__)
 
 PREFILL_CHUNK = 256  # tokens per prefill pass: bounds how long a Stop waits during a long prompt
-MIN_DRAFT, MAX_DRAFT = 2, 8
+MAX_AHEAD = 8  # guesses the draft may run ahead of what has been verified
+WAIT_S = 0.05  # how long the verifier waits for a first guess before stepping alone
+
+
+def prefill(dec: LeanDecoder, ids: list[int], start: int,
+            cancelled: Callable[[], bool]) -> torch.Tensor | None:
+    logits = None
+    for i in range(0, len(ids), PREFILL_CHUNK):
+        if cancelled():
+            return None
+        chunk = torch.tensor(ids[i:i + PREFILL_CHUNK], device=dec.device)
+        logits = dec.forward(chunk, start + i)
+    return logits
+
+
+class _Drafter(threading.Thread):
+    """Keeps up to MAX_AHEAD guesses past the verified sequence, restarting when told."""
+
+    def __init__(self, draft: LeanDecoder, params: GenerationParams, eos_ids: set[int], limit: int) -> None:
+        super().__init__(name="seesay-draft", daemon=True)
+        self.draft = draft
+        self.sampler = Sampler(params)
+        self.eos_ids = eos_ids
+        self.limit = limit
+        self.cond = threading.Condition()
+        self.base: list[int] = []
+        self.guesses: list[int] = []
+        self.probs: list[torch.Tensor | None] = []
+        self.stopped = False
+        self.error: BaseException | None = None
+        self._fed: list[int] = []  # tokens whose keys/values sit in the draft cache, in order
+        self._logits: torch.Tensor | None = None
+
+    def sync(self, seq: list[int]) -> None:
+        """The verified sequence is now ``seq``; keep the guesses that still extend it."""
+        with self.cond:
+            ahead = self.base + self.guesses
+            if len(ahead) >= len(seq) and ahead[:len(seq)] == seq:
+                cut = len(seq) - len(self.base)
+                self.guesses, self.probs = self.guesses[cut:], self.probs[cut:]
+            else:
+                self.guesses, self.probs = [], []
+            self.base = list(seq)
+            self.cond.notify_all()
+
+    def take(self, k: int) -> tuple[list[int], list[torch.Tensor | None]]:
+        with self.cond:
+            if not self.guesses and self.error is None:
+                self.cond.wait(WAIT_S)
+            if self.error is not None:
+                raise self.error
+            return self.guesses[:k], self.probs[:k]
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopped = True
+            self.cond.notify_all()
+
+    def run(self) -> None:
+        try:
+            self._loop()
+        except BaseException as e:  # surfaced to the verifier by take()
+            log.exception("draft thread failed")
+            with self.cond:
+                self.error = e
+                self.cond.notify_all()
+
+    def _loop(self) -> None:
+        while True:
+            with self.cond:
+                while not self.stopped and (
+                        len(self.guesses) >= MAX_AHEAD
+                        or (self.guesses and self.guesses[-1] in self.eos_ids)
+                        or len(self.base) + len(self.guesses) >= self.limit):
+                    self.cond.wait()
+                if self.stopped:
+                    return
+                snapshot = self.base + self.guesses
+            logits = self._advance(snapshot)
+            history = torch.tensor(snapshot)
+            probs = self.sampler.distribution(logits, history)
+            if probs is None:
+                guess = int(penalize(logits, history, self.sampler.params.repetition_penalty).argmax())
+            else:
+                guess = self.sampler.draw(probs)
+            with self.cond:
+                if self.base + self.guesses == snapshot:
+                    self.guesses.append(guess)
+                    self.probs.append(probs)
+                    self.cond.notify_all()
+
+    def _advance(self, seq: list[int]) -> torch.Tensor:
+        """Logits after ``seq``, reusing the cached prefix the draft already has."""
+        same = 0
+        for a, b in zip(self._fed, seq, strict=False):
+            if a != b:
+                break
+            same += 1
+        if same == len(seq) and self._logits is not None and same == len(self._fed):
+            return self._logits
+        if same == len(seq):  # seq is a strict prefix of what was fed: replay its last token
+            same -= 1
+        logits = prefill(self.draft, seq[same:], same, lambda: self.stopped)
+        if logits is None:
+            raise InterruptedError
+        self._fed, self._logits = list(seq), logits
+        return logits
 
 
 class DecodeLoop:
@@ -33,41 +144,33 @@ class DecodeLoop:
     def max_len(self) -> int:
         return self.target.max_len
 
-    def _prefill(self, dec: LeanDecoder, ids: list[int], start: int,
-                 cancelled: Callable[[], bool]) -> torch.Tensor | None:
-        logits = None
-        for i in range(0, len(ids), PREFILL_CHUNK):
-            if cancelled():
-                return None
-            chunk = torch.tensor(ids[i:i + PREFILL_CHUNK], device=dec.device)
-            logits = dec.forward(chunk, start + i)
-        return logits
-
     def run(self, prompt: list[int], params: GenerationParams,
             cancelled: Callable[[], bool]) -> Iterator[int]:
         """Yield new token ids until EOS, ``max_new_tokens``, the cache end or cancellation."""
         sampler = Sampler(params)
-        logits = self._prefill(self.target, prompt, 0, cancelled)
+        logits = prefill(self.target, prompt, 0, cancelled)
         if logits is None:
             return
         seq = list(prompt)
         limit = min(len(prompt) + params.max_new_tokens, self.max_len)
-        token = sampler.pick(logits, torch.tensor(seq, device=logits.device))
-        draft_fed = 0
-        k = 4
-        use_draft = self.draft is not None
-        while True:
-            if token in self.eos_ids:
-                return
-            seq.append(token)
-            yield token
-            if len(seq) >= limit or cancelled():
-                return
-            room = limit - len(seq)
-            if use_draft and room > 1:
-                new, draft_fed, k = self._speculate(seq, draft_fed, min(k, room - 1), sampler, cancelled)
-                if not new:
+        token = sampler.pick(logits, torch.tensor(seq))
+        drafter = None
+        # A fixed seed must reproduce the reply; with a draft running ahead on its own
+        # clock, how much randomness each round uses would depend on timing.
+        seeded_sampling = params.seed >= 0 and not params.greedy
+        if self.draft is not None and params.max_new_tokens > 1 and not seeded_sampling:
+            drafter = _Drafter(self.draft, params, self.eos_ids, limit)
+            drafter.sync([*seq, token])
+            drafter.start()
+        try:
+            while True:
+                if token in self.eos_ids:
                     return
+                seq.append(token)
+                yield token
+                if len(seq) >= limit or cancelled():
+                    return
+                new = self._round(seq, token, sampler, drafter, limit)
                 for t in new[:-1]:
                     if t in self.eos_ids:
                         return
@@ -76,64 +179,42 @@ class DecodeLoop:
                     if len(seq) >= limit or cancelled():
                         return
                 token = new[-1]
-                if self.drafted > 32 and self.accepted < 0.3 * self.drafted:
-                    use_draft = False  # guesses rarely hold for this text: plain steps are faster
-            else:
-                logits = self.target.step(token, len(seq) - 1)
-                token = sampler.pick(logits, torch.tensor(seq, device=logits.device))
+                if drafter is not None:
+                    drafter.sync([*seq, token])
+        finally:
+            if drafter is not None:
+                drafter.stop()
+                drafter.join()
 
-    def _speculate(self, seq: list[int], draft_fed: int, k: int, sampler: Sampler,
-                   cancelled: Callable[[], bool]) -> tuple[list[int], int, int]:
-        """One draft-and-verify round; returns (tokens to emit, draft cache length, next k)."""
-        draft = self.draft
-        assert draft is not None
-        logits = self._prefill(draft, seq[draft_fed:], draft_fed, cancelled)
-        if logits is None:
-            return [], draft_fed, k
-        draft_fed = len(seq)
-        history = torch.tensor(seq)
-        guesses: list[int] = []
-        guess_probs: list[torch.Tensor] = []
-        for i in range(k):
-            probs = sampler.distribution(logits, torch.cat([history, torch.tensor(guesses, dtype=torch.long)]))
-            if probs is None:
-                hist = torch.cat([history, torch.tensor(guesses, dtype=torch.long)])
-                guess = int(penalize(logits, hist, sampler.params.repetition_penalty).argmax())
-            else:
-                guess = sampler.draw(probs)
-                guess_probs.append(probs)
-            guesses.append(guess)
-            if guess in self.eos_ids or i == k - 1 or cancelled():
-                break
-            logits = draft.forward(torch.tensor([guess]), draft_fed)
-            draft_fed += 1
-        feed = torch.tensor([seq[-1], *guesses], device=self.target.device)
+    def _round(self, seq: list[int], token: int, sampler: Sampler, drafter: _Drafter | None,
+               limit: int) -> list[int]:
+        """Verify the guesses ready now (or step once); return the tokens to emit."""
+        room = limit - len(seq)
+        guesses, guess_probs = drafter.take(room - 1) if drafter is not None and room > 1 else ([], [])
+        if not guesses:
+            logits = self.target.step(token, len(seq) - 1)
+            return [sampler.pick(logits, torch.tensor(seq))]
+        feed = torch.tensor([token, *guesses], device=self.target.device)
         rows = self.target.forward(feed, len(seq) - 1, all_logits=True).cpu()
         out: list[int] = []
-        matched = 0
         for i, guess in enumerate(guesses):
             hist = torch.tensor(seq + out)
-            probs = sampler.distribution(rows[i], hist)
-            if probs is None:
-                choice = int(penalize(rows[i], hist, sampler.params.repetition_penalty).argmax())
+            row = penalize(rows[i], hist, sampler.params.repetition_penalty)
+            if sampler.params.greedy:
+                choice = int(row.argmax())
                 ok = choice == guess
             else:
-                q = guess_probs[i]
+                probs, q = probabilities(row, sampler.params), guess_probs[i]
+                assert q is not None
                 ok = sampler.uniform() * float(q[guess]) < float(probs[guess])
                 if not ok:
                     residual = (probs - q).clamp_min(0)
                     choice = sampler.draw(residual / residual.sum() if residual.sum() > 0 else probs)
+            self.drafted += 1
             if not ok:
-                out.append(choice)
-                break
+                return [*out, choice]
+            self.accepted += 1
             out.append(guess)
-            matched += 1
             if guess in self.eos_ids:
-                break
-        else:
-            out.append(sampler.pick(rows[len(guesses)], torch.tensor(seq + out)))
-        self.drafted += len(guesses)
-        self.accepted += matched
-        draft_fed = min(draft_fed, len(seq) + matched)
-        k = min(k + 2, MAX_DRAFT) if matched == len(guesses) else max(MIN_DRAFT, k - 1)
-        return out, draft_fed, k
+                return out
+        return [*out, sampler.pick(rows[len(guesses)], torch.tensor(seq + out))]

@@ -70,7 +70,7 @@ def pull(repo_id: str, progress: Progress | None = None) -> Path:
     except RepositoryNotFoundError as e:
         raise ModelNotFoundError(f"Model '{repo_id}' does not exist on the Hugging Face hub "
                                  "(or needs a login).") from e
-    except (HfHubHTTPError, OSError, ValueError) as e:
+    except Exception as e:  # offline mode, DNS, proxy, TLS: all mean "cannot reach the hub"
         raise ModelNotFoundError(
             f"Cannot download '{repo_id}': the Hugging Face hub is not reachable from this machine "
             f"({type(e).__name__}). Download the model elsewhere and set model.name to its folder.") from e

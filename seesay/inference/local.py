@@ -8,6 +8,8 @@ with the same sampler, so every model streams and cancels the same way.
 
 from __future__ import annotations
 
+import gc
+import inspect
 import logging
 import threading
 import time
@@ -47,6 +49,8 @@ class LocalEngine:
         self.loop: DecodeLoop | None = None
         self.max_len = 0
         self.load_seconds = 0.0
+        self.weight_bytes = 0
+        self.eos_ids: set[int] = set()
         self._load_lock = threading.Lock()
         self._gen_lock = threading.Lock()
 
@@ -61,11 +65,11 @@ class LocalEngine:
 
     @property
     def loaded(self) -> bool:
-        return self.model is not None
+        return self.tokenizer is not None
 
     def load(self, progress: Progress | None = None) -> None:
         with self._load_lock:
-            if self.model is None:
+            if self.tokenizer is None:
                 started = time.perf_counter()
                 self._load(progress or (lambda _f, _m: None))
                 self.load_seconds = time.perf_counter() - started
@@ -93,22 +97,32 @@ class LocalEngine:
             raise ModelError(f"Model {self.model_name} has no chat template, so it is not a chat model; "
                              "pick an instruction-tuned model.")
         n_params = sum(p.numel() for p in model.parameters())
+        self.weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
         if self.torch_device.type == "cpu":
             torch.set_num_threads(cpu_threads(self.settings.model.threads, n_params))
         window = getattr(model.config, "max_position_embeddings", None) or self.settings.model.context_tokens
         self.max_len = min(window, self.settings.model.context_tokens)
         self.tokenizer, self.model = tokenizer, model
+        self.eos_ids = self._eos_ids()
         if decoder.supports(model):
             report(0.9, "Preparing the fast decoder…")
-            target = decoder.LeanDecoder(model, self.max_len)
+            cpu_fp32 = self.torch_device.type == "cpu" and self.dtype == torch.float32
+            target = decoder.LeanDecoder(model, self.max_len,
+                                         packed=cpu_fp32 and decoder.packed_available())
             draft = None
-            if self.torch_device.type == "cpu" and self.dtype == torch.float32 and decoder.int8_available():
+            if cpu_fp32 and decoder.int8_available():
                 ids = torch.tensor(tokenizer(CALIBRATION)["input_ids"])
                 draft = decoder.LeanDecoder(model, self.max_len,
                                             act_scales=decoder.activation_scales(model, ids))
-            self.loop = DecodeLoop(target, draft, self._eos_ids())
+            self.loop = DecodeLoop(target, draft, self.eos_ids)
+            # The decoders hold every tensor they need (fused or packed copies); dropping the
+            # transformers modules frees the originals, ~the model's size again.
+            self.model = None
+            del model
+            gc.collect()
         report(1.0, "Ready")
-        log.info("loaded %s on %s (%d params, window %d)", self.model_name, self.device, n_params, self.max_len)
+        log.info("loaded %s on %s (%d params, window %d)", self.model_name, self.device, n_params,
+                 self.max_len)
 
     def _eos_ids(self) -> set[int]:
         ids = set()
@@ -187,14 +201,16 @@ class LocalEngine:
         from transformers import DynamicCache
 
         sampler = Sampler(params)
-        eos = self._eos_ids()
+        eos = self.eos_ids
         cache = DynamicCache(config=self.model.config)
+        # transformers 5 renames past_key_values to cache model by model.
+        cache_arg = "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
         ids = torch.tensor([prompt], device=self.torch_device)
         seq = list(prompt)
         for _ in range(params.max_new_tokens):
             if cancelled():
                 return
-            out = self.model(input_ids=ids, past_key_values=cache, use_cache=True)
+            out = self.model(input_ids=ids, use_cache=True, **{cache_arg: cache})
             token = sampler.pick(out.logits[0, -1].float().cpu(), torch.tensor(seq))
             if token in eos:
                 return

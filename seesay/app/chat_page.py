@@ -1,0 +1,273 @@
+"""The Chat view: conversation plus composer, and the send / stop / regenerate logic.
+
+Replies are tracked by request id, not by "the current reply": after Stop, or after
+switching conversations, late deltas from the engine thread still land in (or are
+dropped with) the widget they belong to, so nothing is shown twice and nothing the
+store saved is lost. The UI turns idle the moment Stop is pressed; the engine thread
+catches up at its next token.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+
+from seesay.app.chat_view import COLUMN_MAX_WIDTH, ChatView
+from seesay.app.composer import Composer
+from seesay.app.message_widget import MessageWidget
+from seesay.app.workers import EngineHost, ReplyRequest
+from seesay.chat import ChatSession
+from seesay.config import Settings
+from seesay.errors import StoreError
+from seesay.store import HistoryStore
+
+log = logging.getLogger(__name__)
+
+RENDER_INTERVAL_MS = 50  # ~20 Hz: smooth to the eye, cheap for the UI thread
+
+
+@dataclass
+class _Live:
+    request: ReplyRequest
+    widget: MessageWidget
+    user_widget: MessageWidget | None
+    parts: list[str] = field(default_factory=list)
+    started: bool = False
+    rendered: int = 0  # characters drawn so far
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+class ChatPage(QWidget):
+    busy_changed = Signal(bool)
+    conversation_created = Signal(int)
+    history_changed = Signal()
+    reply_finished = Signal(object)  # stats info dict
+    notice = Signal(str, str, str)  # key, text, level
+
+    def __init__(self, host: EngineHost, store: HistoryStore | None, settings: Settings,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chatPage")
+        self.host = host
+        self.store = store
+        self.settings = settings
+        self.saving = store is not None and not store.read_only
+        self.conversation_id: int | None = None
+        self.session = self._new_session(None)
+        self._replies: dict[int, _Live] = {}
+        self._active: ReplyRequest | None = None
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(RENDER_INTERVAL_MS)
+        self._render_timer.timeout.connect(self._render_dirty)
+        self.view = ChatView()
+        self.composer = Composer()
+        self.composer.setMaximumWidth(COLUMN_MAX_WIDTH - 40)
+        self.composer.send_requested.connect(self.send)
+        self.composer.stop_requested.connect(self.stop)
+        self.composer.regenerate_requested.connect(self.regenerate)
+        bottom = QHBoxLayout()
+        bottom.setContentsMargins(20, 6, 20, 14)
+        bottom.addStretch(1)
+        bottom.addWidget(self.composer, 1000)
+        bottom.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(bottom)
+        worker = host.worker
+        worker.started.connect(self._on_started)
+        worker.delta.connect(self._on_delta)
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        worker.ready.connect(self._on_ready)
+
+    # --- state --------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self._active is not None
+
+    @property
+    def in_flight(self) -> int:
+        """Replies whose results are still arriving (a stopped one counts until it ends)."""
+        return len(self._replies)
+
+    def can_regenerate(self) -> bool:
+        return not self.busy and any(w.role == "user" for w in self.view.widgets())
+
+    def _set_busy(self, request: ReplyRequest | None) -> None:
+        self._active = request
+        self.composer.set_streaming(request is not None)
+        self.composer.set_can_regenerate(self.can_regenerate())
+        self.busy_changed.emit(request is not None)
+
+    def _new_session(self, conversation_id: int | None) -> ChatSession:
+        # The engine is attached by the worker for each reply (it can change on reload).
+        if self.saving:
+            return ChatSession(None, self.settings, self.store, conversation_id)  # type: ignore[arg-type]
+        session = ChatSession(None, self.settings, save=False)  # type: ignore[arg-type]
+        if conversation_id is not None and self.store is not None:  # read-only history: keep context
+            session._memory.extend({"role": m.role, "content": m.content}  # type: ignore[misc]
+                                   for m in self.store.messages(conversation_id)
+                                   if m.role in ("user", "assistant") and m.content)
+        return session
+
+    # --- conversations ------------------------------------------------------------------------
+    def open_conversation(self, conversation_id: int | None) -> None:
+        """Show a stored conversation (None: a new, empty one); a reply in progress is stopped."""
+        self.stop()
+        self._replies.clear()
+        self.conversation_id = conversation_id
+        self.session = self._new_session(conversation_id)
+        messages = []
+        if conversation_id is not None and self.store is not None:
+            try:
+                messages = self.store.messages(conversation_id)
+            except StoreError as exc:
+                self.notice.emit("store", str(exc), "error")
+        self.view.show_messages(messages)
+        self.composer.set_can_regenerate(self.can_regenerate())
+
+    # --- actions ------------------------------------------------------------------------------
+    @Slot(str)
+    def send(self, text: str) -> bool:
+        """Show the prompt and queue its reply; False (and nothing changes) when it cannot go."""
+        if not text.strip() or self.busy:
+            return False
+        if self.host.state == "failed":
+            self.notice.emit("model", f"{self.host.error} Fix it in Settings (Ctrl+,), then try again.",
+                             "error")
+            return False
+        self.composer.set_text("")
+        user = self.view.add("user", text)
+        reply = self.view.add("assistant", "", self._initial_status())
+        self._start(ReplyRequest(self.session, self.settings, prompt=text), reply, user)
+        return True
+
+    @Slot()
+    def regenerate(self) -> None:
+        if not self.can_regenerate() or self.host.state == "failed":
+            return
+        widgets = self.view.widgets()
+        last_user = max(i for i, w in enumerate(widgets) if w.role == "user")
+        for widget in widgets[last_user + 1:]:
+            self.view.remove(widget)
+        reply = self.view.add("assistant", "", self._initial_status())
+        self._start(ReplyRequest(self.session, self.settings, prompt=None), reply, None)
+
+    @Slot()
+    def stop(self) -> None:
+        request = self._active
+        if request is None:
+            return
+        request.cancel()
+        live = self._replies.get(request.id)
+        if live is not None:
+            if live.started:
+                self._render(live)
+                live.widget.set_status("interrupted")
+            else:  # still queued behind the model load: take the message back
+                self._unsend(live)
+        self._set_busy(None)
+
+    def _initial_status(self) -> str:
+        return "waiting" if self.host.state == "loading" else "streaming"
+
+    def _start(self, request: ReplyRequest, reply: MessageWidget, user: MessageWidget | None) -> None:
+        self._replies[request.id] = _Live(request, reply, user)
+        self._set_busy(request)
+        self.view.scroll_to_bottom()
+        self.host.generate(request)
+
+    def _unsend(self, live: _Live) -> None:
+        """Remove a reply that never started and give its prompt back to the composer."""
+        self._replies.pop(live.request.id, None)
+        self.view.remove(live.widget)
+        if live.user_widget is not None:
+            self.view.remove(live.user_widget)
+            if not self.composer.text().strip() and live.request.prompt:
+                self.composer.set_text(live.request.prompt)
+
+    # --- engine thread results ----------------------------------------------------------------
+    @Slot(str, str)
+    def _on_ready(self, _model: str, _device: str) -> None:
+        for live in self._replies.values():
+            if live.widget.status == "waiting":
+                live.widget.set_status("streaming")
+
+    @Slot(int, int)
+    def _on_started(self, request_id: int, conversation_id: int) -> None:
+        live = self._replies.get(request_id)
+        if live is None:
+            return
+        live.started = True
+        if live.widget.status == "waiting":
+            live.widget.set_status("streaming")
+        if conversation_id > 0 and self.conversation_id != conversation_id:
+            self.conversation_id = conversation_id
+            self.conversation_created.emit(conversation_id)
+
+    @Slot(int, str)
+    def _on_delta(self, request_id: int, text: str) -> None:
+        live = self._replies.get(request_id)
+        if live is None:
+            return
+        live.parts.append(text)
+        if not self._render_timer.isActive():
+            self._render_timer.start()
+
+    @Slot(int, object)
+    def _on_finished(self, request_id: int, info: dict[str, Any]) -> None:
+        live = self._replies.pop(request_id, None)
+        if live is not None:
+            if info.get("status") == "skipped":
+                self._unsend(live)
+            else:
+                self._render(live)
+                live.widget.set_status(info["status"])
+                live.widget.set_meta({"model": self.host.model_name, **info})
+                self.reply_finished.emit(info)
+        self._finish(request_id)
+
+    @Slot(int, str, bool)
+    def _on_failed(self, request_id: int, message: str, started: bool) -> None:
+        live = self._replies.pop(request_id, None)
+        if live is not None:
+            if started:
+                self._render(live)
+                live.widget.set_status("error", message)
+            else:
+                self._unsend(live)
+                self.notice.emit("model" if self.host.state == "failed" else "reply", message, "error")
+        self._finish(request_id)
+
+    def _finish(self, request_id: int) -> None:
+        if self._active is not None and self._active.id == request_id:
+            self._set_busy(None)
+        else:
+            self.composer.set_can_regenerate(self.can_regenerate())
+        self.history_changed.emit()
+
+    # --- throttled rendering ------------------------------------------------------------------
+    def _render_dirty(self) -> None:
+        started = time.perf_counter()
+        for live in list(self._replies.values()):
+            self._render(live)
+        # A long reply costs more to re-render: slow down rather than stutter.
+        cost_ms = (time.perf_counter() - started) * 1000
+        self._render_timer.setInterval(int(min(250, max(RENDER_INTERVAL_MS, 3 * cost_ms))))
+
+    def _render(self, live: _Live) -> None:
+        text = live.text
+        if len(text) != live.rendered:
+            live.rendered = len(text)
+            live.widget.set_text(text)

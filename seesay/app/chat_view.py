@@ -1,0 +1,120 @@
+"""The conversation: a scrolling column of message widgets that follows new text.
+
+The view sticks to the bottom while a reply streams, unless the user has scrolled up to
+read something, in which case it stays put until they scroll back down. The column is
+capped in width so lines stay readable on a wide window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+
+from seesay.app.message_widget import MessageWidget
+from seesay.store import StoredMessage
+
+COLUMN_MAX_WIDTH = 860
+STICK_MARGIN_PX = 32
+
+
+class EmptyState(QWidget):
+    """What an empty conversation shows: a greeting, or what the model is doing."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 80, 0, 0)
+        self.title = QLabel("How can I help?")
+        self.title.setObjectName("emptyTitle")
+        self.hint = QLabel("Everything stays on this computer. Press Enter to send, "
+                           "Shift+Enter for a new line.")
+        self.hint.setObjectName("emptyHint")
+        self.hint.setWordWrap(True)
+        for label in (self.title, self.hint):
+            label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            layout.addWidget(label)
+
+
+class ChatView(QScrollArea):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chatScroll")
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        canvas = QWidget()
+        canvas.setObjectName("chatCanvas")
+        self.column = QWidget(canvas)
+        self.column.setMaximumWidth(COLUMN_MAX_WIDTH)
+        self._messages = QVBoxLayout(self.column)
+        self._messages.setContentsMargins(20, 20, 20, 20)
+        self._messages.setSpacing(18)
+        self.empty = EmptyState()
+        self._messages.addWidget(self.empty)
+        self._messages.addStretch(1)
+        self.column.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        outer = QHBoxLayout(canvas)  # the column takes the width up to its cap, then centres
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addStretch(1)
+        outer.addWidget(self.column, 1000)
+        outer.addStretch(1)
+        self.setWidget(canvas)
+        self._stick = True
+        bar = self.verticalScrollBar()
+        bar.valueChanged.connect(self._on_scrolled)
+        bar.rangeChanged.connect(self._on_range)
+
+    # --- content ------------------------------------------------------------------------------
+    def widgets(self) -> list[MessageWidget]:
+        found = (self._messages.itemAt(i).widget() for i in range(self._messages.count()))
+        return [w for w in found if isinstance(w, MessageWidget)]
+
+    def clear(self) -> None:
+        for widget in self.widgets():
+            self._messages.removeWidget(widget)
+            widget.deleteLater()
+        self.empty.show()
+        self._stick = True
+
+    def show_messages(self, messages: Iterable[StoredMessage]) -> None:
+        self.clear()
+        for m in messages:
+            if m.role in ("user", "assistant"):
+                self.add(m.role, m.content, m.status, m.meta)
+        self.scroll_to_bottom()
+
+    def add(self, role: str, text: str = "", status: str = "complete",
+            meta: dict[str, Any] | None = None) -> MessageWidget:
+        widget = MessageWidget(role, text, status, meta)
+        self.empty.hide()
+        self._messages.insertWidget(self._messages.count() - 1, widget)
+        return widget
+
+    def remove(self, widget: MessageWidget) -> None:
+        self._messages.removeWidget(widget)
+        widget.deleteLater()
+        self.empty.setVisible(not self.widgets())
+
+    def set_empty_text(self, title: str, hint: str) -> None:
+        self.empty.title.setText(title)
+        self.empty.hint.setText(hint)
+
+    # --- scrolling ----------------------------------------------------------------------------
+    def scroll_to_bottom(self) -> None:
+        self._stick = True
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    @property
+    def following(self) -> bool:
+        """True while new text keeps the view at the bottom."""
+        return self._stick
+
+    def _on_scrolled(self, value: int) -> None:
+        self._stick = value >= self.verticalScrollBar().maximum() - STICK_MARGIN_PX
+
+    def _on_range(self, _minimum: int, maximum: int) -> None:
+        if self._stick:
+            self.verticalScrollBar().setValue(maximum)

@@ -1,0 +1,272 @@
+"""The main window: banner, conversation sidebar, a stack of views (Chat now, more later), status.
+
+It wires components together and owns the engine thread; it holds no chat or model
+logic itself. New views (Sketch, Voice) are added with :meth:`MainWindow.add_view`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+
+from seesay.app import theme
+from seesay.app.banner import Banner
+from seesay.app.chat_page import ChatPage
+from seesay.app.settings_dialog import SettingsDialog, needs_reload
+from seesay.app.sidebar import Sidebar
+from seesay.app.status import StatusPanel
+from seesay.app.workers import EngineHost
+from seesay.config import Settings, keys, load_settings, save_settings
+from seesay.errors import ConfigError
+from seesay.store import HistoryStore
+
+log = logging.getLogger(__name__)
+
+NARROW_PX = 1000
+COLLAPSE_PX = 640
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings, store: HistoryStore | None,
+                 notices: list[tuple[str, str, str]] | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("SeeSay")
+        self.setWindowIcon(theme.icon())
+        self.settings = settings
+        self.store = store
+        self.host = EngineHost(self)
+        self.banner = Banner()
+        self.sidebar = Sidebar(store)
+        self.chat = ChatPage(self.host, store, settings)
+        self.views = QStackedWidget()
+        self._view_names: dict[str, QWidget] = {}
+        self.add_view("Chat", self.chat)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self.views)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setCollapsible(1, False)
+        self.splitter.setHandleWidth(1)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        self.status = StatusPanel(self.statusBar())
+        self._build_actions()
+        self._connect()
+        for key, text, level in notices or []:
+            self._notice(key, text, level)
+        self._sidebar_width = 260
+        self.resize(1280, 800)
+
+    # --- construction -------------------------------------------------------------------------
+    def add_view(self, name: str, widget: QWidget) -> None:
+        """Register a top-level view (e.g. "Sketch") in the stack; show it with :meth:`show_view`."""
+        self._view_names[name] = widget
+        self.views.addWidget(widget)
+
+    def show_view(self, name: str) -> None:
+        self.views.setCurrentWidget(self._view_names[name])
+
+    def _action(self, text: str, shortcut: QKeySequence | str, slot: Any, tip: str) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        keys_text = QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{tip} ({keys_text})")
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        a = self._action
+        self.new_chat_action = a("New chat", "Ctrl+N", self.new_chat, "Start a new conversation")
+        self.search_action = a("Search chats", "Ctrl+F", self.sidebar.focus_search, "Search chats")
+        self.composer_action = a("Write a message", "Ctrl+L", self.chat.composer.focus,
+                                 "Focus the message box")
+        self.regenerate_action = a("Regenerate", "Ctrl+R", self.chat.regenerate,
+                                   "Answer the last message again")
+        self.stop_action = a("Stop", "Esc", self.chat.stop, "Stop the reply")
+        self.settings_action = a("Settings…", "Ctrl+,", self.open_settings, "Open settings")
+        self.reload_action = a("Reload model", "Ctrl+Shift+R", self.load_model, "Load the model again")
+        self.sidebar_action = a("Show sidebar", "Ctrl+B", self.toggle_sidebar, "Show or hide the chat list")
+        self.sidebar_action.setCheckable(True)
+        self.sidebar_action.setChecked(True)
+        self.quit_action = a("Quit", "Ctrl+Q", self.close, "Quit SeeSay")
+        self.addAction(self.sidebar.rename_action)  # F2 anywhere in the window
+        self.stop_action.setEnabled(False)
+        self.regenerate_action.setEnabled(False)
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        for action in (self.new_chat_action, self.settings_action, self.reload_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        chat_menu = menus.addMenu("&Chat")
+        for action in (self.regenerate_action, self.stop_action, self.sidebar.rename_action,
+                       self.sidebar.delete_action):
+            chat_menu.addAction(action)
+        view_menu = menus.addMenu("&View")
+        for action in (self.sidebar_action, self.search_action, self.composer_action):
+            view_menu.addAction(action)
+
+    def _connect(self) -> None:
+        worker = self.host.worker
+        worker.progress.connect(self._on_progress)
+        worker.ready.connect(self._on_ready)
+        worker.load_failed.connect(self._on_load_failed)
+        self.chat.busy_changed.connect(self._on_busy)
+        self.chat.reply_finished.connect(self.status.reply_stats)
+        self.chat.conversation_created.connect(self._on_created)
+        self.chat.history_changed.connect(self._refresh_sidebar)
+        self.chat.notice.connect(self._notice)
+        self.sidebar.notice.connect(self._notice)
+        self.sidebar.conversation_selected.connect(self._open)
+        self.sidebar.new_chat_requested.connect(self.new_chat)
+        self.sidebar.conversation_deleted.connect(self._on_deleted)
+
+    # --- model --------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Show the window first, then load the model on the engine thread."""
+        self.show()
+        self.chat.composer.focus()
+        self.load_model()
+
+    @Slot()
+    def load_model(self) -> None:
+        self.banner.clear("model")
+        self.status.loading(0.0)
+        self.chat.view.set_empty_text("Loading model… 0%", "You can start typing: your message "
+                                      "will be answered as soon as the model is ready.")
+        self.host.load(self.settings)
+
+    @Slot(float, str)
+    def _on_progress(self, fraction: float, message: str) -> None:
+        if self.host.state != "loading":
+            return
+        self.status.loading(fraction, message)
+        self.chat.view.set_empty_text(f"Loading model… {round(fraction * 100)}%", message or "")
+
+    @Slot(str, str)
+    def _on_ready(self, model_name: str, device: str) -> None:
+        self.status.ready(model_name, device)
+        self.banner.clear("model")
+        self.chat.view.set_empty_text("How can I help?", f"{model_name} runs on this computer "
+                                      "({device}); nothing leaves it. Enter sends, Shift+Enter adds a line.")
+
+    @Slot(str)
+    def _on_load_failed(self, message: str) -> None:
+        self.status.failed(message)
+        self.chat.view.set_empty_text("The model is not loaded", "See the message above; fix it in "
+                                      "Settings (Ctrl+,) and the model loads again.")
+        self.banner.show_message("model", f"The model could not be loaded. {message}", "error",
+                                 [("Settings…", self.open_settings), ("Retry", self.load_model)])
+
+    # --- conversations ------------------------------------------------------------------------
+    @Slot()
+    def new_chat(self) -> None:
+        self.show_view("Chat")
+        self.chat.open_conversation(None)
+        self.sidebar.set_current(None)
+        self.setWindowTitle("SeeSay")
+        self.chat.composer.focus()
+
+    @Slot(int)
+    def _open(self, conversation_id: int) -> None:
+        self.show_view("Chat")
+        self.chat.open_conversation(conversation_id)
+        self._update_title()
+
+    @Slot(int)
+    def _on_created(self, conversation_id: int) -> None:
+        self.sidebar.set_current(conversation_id)
+        self._refresh_sidebar()
+        self._update_title()
+
+    @Slot(int)
+    def _on_deleted(self, conversation_id: int) -> None:
+        if conversation_id == self.chat.conversation_id:
+            self.new_chat()
+
+    @Slot()
+    def _refresh_sidebar(self) -> None:
+        self.sidebar.set_current(self.chat.conversation_id)
+        self.sidebar.refresh()
+        self._update_title()
+
+    def _update_title(self) -> None:
+        cid = self.chat.conversation_id
+        titles = dict(zip(self.sidebar.ids(), self.sidebar.titles(), strict=True))
+        self.setWindowTitle(f"{titles[cid]} — SeeSay" if cid in titles else "SeeSay")
+
+    @Slot(bool)
+    def _on_busy(self, busy: bool) -> None:
+        self.stop_action.setEnabled(busy)
+        self.regenerate_action.setEnabled(self.chat.can_regenerate())
+        self.status.generating(busy, ready=self.host.state == "ready")
+
+    # --- settings -----------------------------------------------------------------------------
+    @Slot()
+    def open_settings(self) -> SettingsDialog:
+        """Non-blocking (``open``), so the chat keeps streaming behind the dialog."""
+        dialog = SettingsDialog(self.settings, self)
+        dialog.finished.connect(lambda code: self._settings_done(dialog, code))
+        dialog.open()
+        self._settings_dialog = dialog
+        return dialog
+
+    def _settings_done(self, dialog: SettingsDialog, code: int) -> None:
+        new = dialog.result_settings
+        dialog.deleteLater()
+        if code != SettingsDialog.DialogCode.Accepted or new is None:
+            return
+        changed = {k: new.get(k) for k in keys() if new.get(k) != self.settings.get(k)}
+        if not changed:
+            return
+        old, self.settings = self.settings, new
+        self.chat.settings = new
+        self.chat.session.settings = new
+        try:
+            base = load_settings(env={})  # the file alone: CLI flags and env are not saved
+        except ConfigError:
+            base = Settings()  # the file was broken; saving replaces it with good values
+        try:
+            save_settings(base.replace(changed, source="settings"))
+            self.banner.clear("config")
+        except (OSError, ConfigError) as exc:
+            self._notice("config", f"Settings could not be saved: {exc}", "error")
+        if needs_reload(old, new) or self.host.state == "failed":
+            self.load_model()
+
+    # --- layout and lifetime ------------------------------------------------------------------
+    @Slot()
+    def toggle_sidebar(self) -> None:
+        self.sidebar.setVisible(not self.sidebar.isVisible())
+        self.sidebar_action.setChecked(self.sidebar.isVisible())
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        width = 210 if self.width() < NARROW_PX else 260
+        if width != self._sidebar_width or event.oldSize().width() < 0:
+            self._sidebar_width = width
+            self.splitter.setSizes([width, max(1, self.width() - width)])
+        if self.width() < COLLAPSE_PX and self.sidebar.isVisible() and event.oldSize().width() >= COLLAPSE_PX:
+            self.toggle_sidebar()
+
+    @Slot(str, str, str)
+    def _notice(self, key: str, text: str, level: str) -> None:
+        actions = [("Settings…", self.open_settings)] if key in ("config", "model") else []
+        self.banner.show_message(key, text, level, actions)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.chat.stop()
+        self.host.shutdown()  # waits for the token in hand (or a load in progress) to end
+        if self.store is not None:
+            self.store.close()
+        super().closeEvent(event)

@@ -1,0 +1,170 @@
+"""LocalEngine end to end on a tiny random Llama (fast) and bad-input handling."""
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from seesay.config import Settings
+from seesay.errors import ConfigError, ModelError, ModelNotFoundError
+from seesay.inference import create_engine
+from seesay.inference.engine import GenerationParams, Message
+from seesay.inference.local import LocalEngine
+
+HELLO: list[Message] = [{"role": "user", "content": "Hello there"}]
+
+
+def engine_for(path: Path | str, **overrides: object) -> LocalEngine:
+    settings = Settings().replace({"model.name": str(path), **overrides})
+    engine = create_engine(settings)
+    assert isinstance(engine, LocalEngine)
+    return engine
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model_dir: Path) -> LocalEngine:
+    engine = engine_for(tiny_model_dir)
+    engine.load()
+    return engine
+
+
+def test_streams_text_with_stats(tiny: LocalEngine) -> None:
+    stream = tiny.stream(HELLO, GenerationParams(max_new_tokens=20, temperature=0.0))
+    deltas = list(stream)
+    assert deltas and all(isinstance(d, str) for d in deltas)
+    stats = stream.stats
+    assert stats.prompt_tokens > 5
+    assert 1 <= stats.completion_tokens <= 20
+    assert stats.time_to_first_token is not None and stats.time_to_first_token > 0
+    assert stats.finish_reason in ("stop", "length")
+    assert tiny.loop is not None  # the lean path is what runs
+
+
+def test_progress_reported_while_loading(tiny_model_dir: Path) -> None:
+    seen: list[tuple[float, str]] = []
+    engine = engine_for(tiny_model_dir)
+    engine.load(lambda f, m: seen.append((f, m)))
+    assert seen[-1] == (1.0, "Ready")
+    assert [f for f, _ in seen] == sorted(f for f, _ in seen)
+
+
+def test_cancel_takes_effect_within_200ms(tiny: LocalEngine) -> None:
+    stream = tiny.stream(HELLO, GenerationParams(max_new_tokens=3000, temperature=1.0, top_k=0))
+    got_first = threading.Event()
+    ended = threading.Event()
+
+    def consume() -> None:
+        for _ in stream:
+            got_first.set()
+        ended.set()
+
+    worker = threading.Thread(target=consume)
+    worker.start()
+    assert got_first.wait(30)
+    cancelled_at = time.perf_counter()
+    stream.cancel()
+    assert ended.wait(2)
+    assert time.perf_counter() - cancelled_at < 0.2
+    worker.join()
+    assert stream.stats.finish_reason == "cancelled"
+
+
+def test_huge_paste_is_truncated_and_reported(tiny_model_dir: Path) -> None:
+    engine = engine_for(tiny_model_dir, **{"model.context_tokens": 512})
+    paste = "lorem ipsum dolor sit amet " * 40_000  # ~1 MB
+    history: list[Message] = [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "ok"},
+                              {"role": "user", "content": paste}]
+    stream = engine.stream(history, GenerationParams(max_new_tokens=8, temperature=0.0))
+    stream.text()
+    assert stream.stats.trim.truncated_chars > len(paste) // 2
+    assert stream.stats.trim.dropped_messages == 2
+    assert stream.stats.prompt_tokens <= 512 - 8
+
+
+def test_long_history_drops_oldest_turns(tiny_model_dir: Path) -> None:
+    engine = engine_for(tiny_model_dir, **{"model.context_tokens": 300})
+    history: list[Message] = []
+    for i in range(40):
+        history += [{"role": "user", "content": f"question number {i}"},
+                    {"role": "assistant", "content": f"answer number {i}"}]
+    history.append({"role": "user", "content": "last one"})
+    stream = engine.stream([{"role": "system", "content": "sys"}, *history],
+                           GenerationParams(max_new_tokens=16, temperature=0.0))
+    stream.text()
+    assert stream.stats.trim.dropped_messages > 0
+    assert stream.stats.trim.truncated_chars == 0
+
+
+def test_generic_path_for_other_architectures(tmp_path: Path, tiny_model_dir: Path) -> None:
+    from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    cfg = GPT2Config(vocab_size=len(tok), n_embd=32, n_layer=2, n_head=2, n_positions=256,
+                     eos_token_id=tok.eos_token_id, bos_token_id=tok.bos_token_id)
+    GPT2LMHeadModel(cfg).save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    engine = engine_for(tmp_path)
+    stream = engine.stream(HELLO, GenerationParams(max_new_tokens=10, temperature=0.0))
+    stream.text()
+    assert engine.loop is None
+    assert stream.stats.completion_tokens >= 1
+
+
+def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="does not exist"):
+        engine_for(tmp_path / "nope")
+
+
+def test_folder_without_config(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="no config.json"):
+        engine_for(tmp_path)
+
+
+def test_corrupt_gguf_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF" + b"\x00" * 100)
+    engine = engine_for(bad)
+    with pytest.raises(ModelError, match="corrupt or not a supported GGUF"):
+        engine.load()
+
+
+def test_corrupt_weights_are_a_clear_error(tmp_path: Path, tiny_model_dir: Path) -> None:
+    import shutil
+
+    broken = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, broken)
+    (broken / "model.safetensors").write_bytes(b"not weights")
+    with pytest.raises(ModelError, match="Cannot load model"):
+        engine_for(broken).load()
+
+
+def test_unknown_hub_model_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    engine = engine_for("SomeOrg/some-model-that-is-not-here")
+    with pytest.raises(ModelNotFoundError, match="not reachable.*set model.name"):
+        engine.load()
+
+
+def test_cuda_without_gpu_is_a_config_error() -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(ConfigError, match="model.device: 'cuda'"):
+        engine_for("", **{"model.device": "cuda"})
+
+
+def test_model_without_chat_template(tmp_path: Path, tiny_model_dir: Path) -> None:
+    import shutil
+
+    plain = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, plain)
+    (plain / "chat_template.jinja").unlink(missing_ok=True)
+    cfg = (plain / "tokenizer_config.json")
+    import json
+
+    data = json.loads(cfg.read_text())
+    data.pop("chat_template", None)
+    cfg.write_text(json.dumps(data))
+    with pytest.raises(ModelError, match="no chat template"):
+        engine_for(plain).load()

@@ -1,0 +1,91 @@
+"""The CLI as a user runs it: a real subprocess, exit codes, one-line errors."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def seesay(*args: str, home: Path, timeout: float = 300, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SEESAY_HOME": str(home), "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "seesay", *args], capture_output=True, text=True, env=env,
+                          timeout=timeout, input=stdin)
+
+
+@pytest.mark.slow
+def test_once_answers_with_bundled_model(seesay_home: Path, bundled_model_dir: Path) -> None:
+    result = seesay("chat", "--once", "What is the capital of France?", "--temperature", "0", home=seesay_home)
+    assert result.returncode == 0, result.stderr
+    assert "Paris" in result.stdout
+
+
+def test_once_streams_and_saves_history(seesay_home: Path, tiny_model_dir: Path) -> None:
+    from seesay.store import HistoryStore
+
+    result = seesay("chat", "--model", str(tiny_model_dir), "--once", "hello", "--max-tokens", "8",
+                    home=seesay_home)
+    assert result.returncode == 0, result.stderr
+    store = HistoryStore.open()
+    [conv] = store.list_conversations()
+    roles = [m.role for m in store.messages(conv.id)]
+    assert roles == ["user", "assistant"]
+    assert store.messages(conv.id)[1].content == result.stdout.rstrip("\n")
+
+
+def test_interactive_chat_ignores_empty_lines(seesay_home: Path, tiny_model_dir: Path) -> None:
+    result = seesay("chat", "--model", str(tiny_model_dir), "--max-tokens", "4", home=seesay_home,
+                    stdin="\n  \nhi\n/quit\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("you> ") == 4
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["chat", "--once", "  "], "The prompt is empty"),
+    (["chat", "--once", "hi", "--device", "tpu"], "model.device: expected one of auto, cpu, cuda"),
+    (["chat", "--once", "hi", "--model", "/no/such/model"], "does not exist"),
+    (["chat", "--once", "hi", "--remote", "http://127.0.0.1:9/v1"], "Cannot reach the model server"),
+])
+def test_errors_are_one_line_and_nonzero(seesay_home: Path, args: list[str], message: str) -> None:
+    result = seesay(*args, home=seesay_home, timeout=60)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("seesay: error: ") and message in lines[0], result.stderr
+
+
+def test_malformed_config_file(seesay_home: Path) -> None:
+    (seesay_home / "config").mkdir(parents=True)
+    (seesay_home / "config" / "config.toml").write_text("[model\n")
+    result = seesay("models", home=seesay_home, timeout=60)
+    assert result.returncode == 1
+    assert "is not valid TOML" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_models_lists_source_device_and_recommendations(seesay_home: Path, bundled_model_dir: Path) -> None:
+    result = seesay("models", home=seesay_home, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "SmolLM2-135M-Instruct (bundled with SeeSay" in result.stdout
+    assert "Device: cpu" in result.stdout or "Device: cuda" in result.stdout
+    assert "Qwen/Qwen2.5-1.5B-Instruct" in result.stdout
+
+
+def test_models_pull_offline_is_a_clear_error(seesay_home: Path) -> None:
+    result = seesay("models", "pull", "Qwen/Qwen2.5-0.5B-Instruct", home=seesay_home, timeout=60)
+    assert result.returncode == 1
+    assert "hub is not reachable" in result.stderr
+
+
+def test_bench_llm_json(seesay_home: Path, tiny_model_dir: Path) -> None:
+    result = seesay("bench", "llm", "--model", str(tiny_model_dir), "--tokens", "16", "--runs", "1",
+                    home=seesay_home)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    for side in ("engine", "generate"):
+        assert {"load_s", "ttft_s", "decode_tok_s", "peak_rss_mb"} <= set(data[side])
+    assert data["greedy_match_first_64"] is True
+    assert data["speedup_decode"] > 0
