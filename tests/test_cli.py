@@ -11,7 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def seesay(*args: str, home: Path, timeout: float = 300, stdin: str | None = None) -> subprocess.CompletedProcess:
+def seesay(*args: str, home: Path, timeout: float = 300,
+           stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "SEESAY_HOME": str(home), "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
     return subprocess.run([sys.executable, "-m", "seesay", *args], capture_output=True, text=True, env=env,
                           timeout=timeout, input=stdin)
@@ -19,7 +20,8 @@ def seesay(*args: str, home: Path, timeout: float = 300, stdin: str | None = Non
 
 @pytest.mark.slow
 def test_once_answers_with_bundled_model(seesay_home: Path, bundled_model_dir: Path) -> None:
-    result = seesay("chat", "--once", "What is the capital of France?", "--temperature", "0", home=seesay_home)
+    result = seesay("chat", "--once", "What is the capital of France?", "--temperature", "0",
+                    home=seesay_home)
     assert result.returncode == 0, result.stderr
     assert "Paris" in result.stdout
 

@@ -204,7 +204,8 @@ class LocalEngine:
         eos = self.eos_ids
         cache = DynamicCache(config=self.model.config)
         # transformers 5 renames past_key_values to cache model by model.
-        cache_arg = "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
+        params_of = inspect.signature(self.model.forward).parameters
+        cache_arg = "cache" if "cache" in params_of else "past_key_values"
         ids = torch.tensor([prompt], device=self.torch_device)
         seq = list(prompt)
         for _ in range(params.max_new_tokens):

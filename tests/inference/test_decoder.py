@@ -109,14 +109,16 @@ def test_eos_and_limits(model: torch.nn.Module) -> None:
     out = list(loop.run(PROMPT, params, lambda: False))
     assert out == greedy[:greedy.index(stop_at)]
     short = DecodeLoop(LeanDecoder(model, len(PROMPT) + 7), None, set())
-    assert len(list(short.run(PROMPT, GenerationParams(max_new_tokens=50, temperature=0.0), lambda: False))) == 7
+    params = GenerationParams(max_new_tokens=50, temperature=0.0)
+    assert len(list(short.run(PROMPT, params, lambda: False))) == 7
 
 
 def test_cancel_stops_the_loop(model: torch.nn.Module) -> None:
     loop = DecodeLoop(LeanDecoder(model, 256), draft_of(model), set())
     flag = {"stop": False}
     out = []
-    for token in loop.run(PROMPT, GenerationParams(max_new_tokens=200, temperature=0.0), lambda: flag["stop"]):
+    params = GenerationParams(max_new_tokens=200, temperature=0.0)
+    for token in loop.run(PROMPT, params, lambda: flag["stop"]):
         out.append(token)
         if len(out) == 3:
             flag["stop"] = True

@@ -118,7 +118,7 @@ def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_folder_without_config(tmp_path: Path) -> None:
-    with pytest.raises(ModelNotFoundError, match="no config.json"):
+    with pytest.raises(ModelNotFoundError, match=r"no config\.json"):
         engine_for(tmp_path)
 
 
@@ -143,14 +143,14 @@ def test_corrupt_weights_are_a_clear_error(tmp_path: Path, tiny_model_dir: Path)
 def test_unknown_hub_model_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     engine = engine_for("SomeOrg/some-model-that-is-not-here")
-    with pytest.raises(ModelNotFoundError, match="not reachable.*set model.name"):
+    with pytest.raises(ModelNotFoundError, match=r"not reachable.*set model\.name"):
         engine.load()
 
 
 def test_cuda_without_gpu_is_a_config_error() -> None:
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    with pytest.raises(ConfigError, match="model.device: 'cuda'"):
+    with pytest.raises(ConfigError, match=r"model\.device: 'cuda'"):
         engine_for("", **{"model.device": "cuda"})
 
 
