@@ -17,7 +17,7 @@ os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu --no-sandbox")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-for var in [v for v in os.environ if v.startswith("SEESAY_")]:
+for var in [v for v in os.environ if v.startswith("SEESAY_") and not v.startswith("SEESAY_TEST_")]:
     del os.environ[var]
 
 
@@ -46,6 +46,10 @@ def seesay_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_models: 
 @pytest.fixture(scope="session")
 def bundled_model_dir(shared_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled SmolLM2 converted to safetensors (once per session)."""
+    return _bundled(shared_models, tmp_path_factory)
+
+
+def _bundled(shared_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from seesay.inference import resolve
 
     mp = pytest.MonkeyPatch()
@@ -59,7 +63,17 @@ def bundled_model_dir(shared_models: Path, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture(scope="session")
-def tiny_model_dir(bundled_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tokenizer_dir(tmp_path_factory: pytest.TempPathFactory, shared_models: Path) -> Path:
+    """SmolLM2's tokenizer and chat template; SEESAY_TEST_TOKENIZER_DIR supplies them on
+    machines that lack the bundled model package (a lent GPU box)."""
+    given = os.environ.get("SEESAY_TEST_TOKENIZER_DIR")
+    if given:
+        return Path(given)
+    return _bundled(shared_models, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tokenizer_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A randomly initialised 2-layer Llama with the real SmolLM2 tokenizer and chat template.
 
     Fast enough for unit and GUI tests (~1 ms a token) while exercising the same code
@@ -69,7 +83,7 @@ def tiny_model_dir(bundled_model_dir: Path, tmp_path_factory: pytest.TempPathFac
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
     out = tmp_path_factory.mktemp("tiny-llama")
-    tokenizer = AutoTokenizer.from_pretrained(bundled_model_dir)
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128,
                          num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
                          max_position_embeddings=1024, tie_word_embeddings=True,

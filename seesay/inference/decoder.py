@@ -139,11 +139,12 @@ class LeanDecoder:
         self.final_norm = inner.norm.weight
         self.linear: type[Linear] = Int8 if act_scales is not None else Packed if packed else Dense
         self.lm_head = self.linear(model.lm_head.weight)
-        self.layers = [self._fuse(layer) for layer in inner.layers]
-        if act_scales is not None:
+        if act_scales is None:
+            self.layers = [self._fuse(layer) for layer in inner.layers]
+        else:
             self.dtype = torch.float32
-            for i, (layer, src) in enumerate(zip(self.layers, inner.layers, strict=True)):
-                _smooth(layer, src, {k: v[i] for k, v in act_scales.items()})
+            self.layers = [_smoothed_int8(src, {k: v[i] for k, v in act_scales.items()})
+                           for i, src in enumerate(inner.layers)]
         positions = torch.arange(max_len, device=self.device).unsqueeze(0)
         probe = torch.zeros(1, device=self.device, dtype=self.dtype)
         with torch.no_grad():
@@ -283,8 +284,8 @@ def activation_scales(model: torch.nn.Module, ids: Tensor) -> dict[str, list[Ten
 SMOOTHING = {"qkv": 0.5, "gate_up": 0.5, "down": 0.7}
 
 
-def _smooth(layer: _Layer, src: torch.nn.Module, peaks: dict[str, Tensor]) -> None:
-    """Rebuild a draft layer's int8 weights with activation outliers folded in.
+def _smoothed_int8(src: torch.nn.Module, peaks: dict[str, Tensor]) -> _Layer:
+    """A draft layer: int8 weights with the activation outliers folded in.
 
     Small LLMs carry a few huge activation channels that per-token int8 quantization
     flattens; dividing those channels by s (folded into the preceding norm weight, or
@@ -299,22 +300,27 @@ def _smooth(layer: _Layer, src: torch.nn.Module, peaks: dict[str, Tensor]) -> No
         return (peaks[key].clamp_min(1e-5) ** a / w ** (1 - a)).to(weight.device)
 
     qkv_w = torch.cat([attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight]).float()
-    s = factor("qkv", qkv_w)
+    s_qkv = factor("qkv", qkv_w)
     bias = None
     if attn.q_proj.bias is not None:
         bias = torch.cat([attn.q_proj.bias, attn.k_proj.bias, attn.v_proj.bias])
-    layer.qkv = Int8(qkv_w * s, bias)
-    layer.in_norm = src.input_layernorm.weight.float() / s
     gate_up_w = torch.cat([mlp.gate_proj.weight, mlp.up_proj.weight]).float()
-    s = factor("gate_up", gate_up_w)
-    layer.post_norm = src.post_attention_layernorm.weight.float() / s
+    s_gate_up = factor("gate_up", gate_up_w)
     down_w = mlp.down_proj.weight.float()
-    d = factor("down", down_w)
-    gate_up_w = gate_up_w * s
+    s_down = factor("down", down_w)
+    gate_up_w = gate_up_w * s_gate_up
     half = gate_up_w.shape[0] // 2
-    gate_up_w[half:] /= d.unsqueeze(1)
-    layer.gate_up = Int8(gate_up_w)
-    layer.down = Int8(down_w * d)
+    gate_up_w[half:] /= s_down.unsqueeze(1)
+    return _Layer(
+        in_norm=src.input_layernorm.weight.float() / s_qkv,
+        qkv=Int8(qkv_w * s_qkv, bias),
+        q_norm=getattr(getattr(attn, "q_norm", None), "weight", None),
+        k_norm=getattr(getattr(attn, "k_norm", None), "weight", None),
+        o=Int8(attn.o_proj.weight),
+        post_norm=src.post_attention_layernorm.weight.float() / s_gate_up,
+        gate_up=Int8(gate_up_w),
+        down=Int8(down_w * s_down),
+    )
 
 
 class _GraphStep:

@@ -51,6 +51,7 @@ class LocalEngine:
         self.load_seconds = 0.0
         self.weight_bytes = 0
         self.eos_ids: set[int] = set()
+        self._draft_thread: threading.Thread | None = None
         self._load_lock = threading.Lock()
         self._gen_lock = threading.Lock()
 
@@ -109,12 +110,12 @@ class LocalEngine:
             cpu_fp32 = self.torch_device.type == "cpu" and self.dtype == torch.float32
             target = decoder.LeanDecoder(model, self.max_len,
                                          packed=cpu_fp32 and decoder.packed_available())
-            draft = None
+            self.loop = DecodeLoop(target, None, self.eos_ids)
             if cpu_fp32 and decoder.int8_available():
-                ids = torch.tensor(tokenizer(CALIBRATION)["input_ids"])
-                draft = decoder.LeanDecoder(model, self.max_len,
-                                            act_scales=decoder.activation_scales(model, ids))
-            self.loop = DecodeLoop(target, draft, self.eos_ids)
+                # Built on the side: the first reply can start before the draft is ready.
+                self._draft_thread = threading.Thread(target=self._build_draft, args=(model, tokenizer),
+                                                      name="seesay-draft-build", daemon=True)
+                self._draft_thread.start()
             # The decoders hold every tensor they need (fused or packed copies); dropping the
             # transformers modules frees the originals, ~the model's size again.
             self.model = None
@@ -123,6 +124,23 @@ class LocalEngine:
         report(1.0, "Ready")
         log.info("loaded %s on %s (%d params, window %d)", self.model_name, self.device, n_params,
                  self.max_len)
+
+    def _build_draft(self, model: Any, tokenizer: Any) -> None:
+        try:
+            ids = torch.tensor(tokenizer(CALIBRATION)["input_ids"])
+            draft = decoder.LeanDecoder(model, self.max_len, act_scales=decoder.activation_scales(model, ids))
+        except Exception:  # speculation is an optimisation; plain decoding still works
+            log.warning("could not build the speculative draft; decoding without it", exc_info=True)
+            return
+        assert self.loop is not None
+        self.loop.draft = draft
+        log.info("speculative draft ready")
+
+    def wait_for_draft(self, timeout: float | None = None) -> bool:
+        """Block until the speculative draft is built (for benchmarks); True if one is in use."""
+        if self._draft_thread is not None:
+            self._draft_thread.join(timeout)
+        return self.loop is not None and self.loop.draft is not None
 
     def _eos_ids(self) -> set[int]:
         ids = set()

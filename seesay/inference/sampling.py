@@ -17,6 +17,7 @@ def penalize(logits: Tensor, history: Tensor, penalty: float) -> Tensor:
     """transformers' repetition penalty: shrink the logits of tokens already seen."""
     if penalty == 1.0 or history.numel() == 0:
         return logits
+    history = history.to(logits.device)
     seen = logits.gather(0, history)
     seen = torch.where(seen < 0, seen * penalty, seen / penalty)
     return logits.scatter(0, history, seen)

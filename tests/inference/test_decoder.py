@@ -141,3 +141,15 @@ def test_cuda_graph_step_matches_eager(model: torch.nn.Module) -> None:
             assert torch.allclose(a, b, atol=0.05, rtol=0.02)
     finally:
         model.to("cpu", torch.float32)
+
+
+def test_static_step_matches_forward(model: torch.nn.Module) -> None:
+    """The shape-static step that CUDA graphs capture computes what forward does."""
+    static, dynamic = LeanDecoder(model, 64), LeanDecoder(model, 64)
+    ids = torch.tensor(PROMPT)
+    static.forward(ids, 0)
+    dynamic.forward(ids, 0)
+    for pos, token in enumerate([5, 17, 99], start=len(PROMPT)):
+        a = static._static_step(torch.tensor([token]), torch.tensor([pos]))
+        b = dynamic.forward(torch.tensor([token]), pos)
+        assert torch.allclose(a, b, atol=1e-4)
