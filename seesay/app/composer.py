@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontMetrics, QKeyEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPlainTextEdit, QPushButton, QWidget
 
 MAX_LINES = 8
-PLACEHOLDER = "Message SeeSay…  (Enter to send, Shift+Enter for a new line)"
+PLACEHOLDER = "Message SeeSay…"
 
 
 class PromptEdit(QPlainTextEdit):
@@ -23,6 +23,7 @@ class PromptEdit(QPlainTextEdit):
         super().__init__(parent)
         self.setObjectName("promptEdit")
         self.setPlaceholderText(PLACEHOLDER)
+        self.setToolTip("Enter sends · Shift+Enter adds a line · Ctrl+L comes back here")
         self.setTabChangesFocus(True)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.document().setDocumentMargin(2)
@@ -73,16 +74,13 @@ class Composer(QFrame):
         for button in (self.regenerate_button, self.send_button):
             button.setCursor(Qt.CursorShape.PointingHandCursor)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addStretch(1)
-        row.addWidget(self.regenerate_button)
-        row.addWidget(self.send_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 8, 8)
-        layout.setSpacing(4)
-        layout.addWidget(self.edit)
-        layout.addLayout(row)
+        # One row (text, then buttons at its foot) keeps the composer short at 800×600.
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 6, 6, 6)
+        layout.setSpacing(6)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.regenerate_button, 0, Qt.AlignmentFlag.AlignBottom)
+        layout.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
         self.streaming = False
         self.set_streaming(False)
 

@@ -56,9 +56,10 @@ def prepare(overrides: Mapping[str, Any]) -> Startup:
     return Startup(settings, store, notices)
 
 
-def create_application(argv: list[str] | None = None) -> QApplication:
+def create_application(argv: list[str] | None = None, *, collect_on_gui_thread: bool = True) -> QApplication:
     """The QApplication with SeeSay's names, icon and look (reused if one exists, as in tests)."""
     from seesay.app import theme
+    from seesay.app.collector import MainThreadCollector
 
     app = QApplication.instance()
     if not isinstance(app, QApplication):
@@ -68,6 +69,8 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName("SeeSay")
     app.setDesktopFileName("seesay")
     theme.apply(app)
+    if collect_on_gui_thread and app.findChild(MainThreadCollector) is None:
+        MainThreadCollector(parent=app)
     return app
 
 

@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         for key, text, level in notices or []:
             self._notice(key, text, level)
         self._sidebar_width = 260
+        self._settings_dialog: SettingsDialog | None = None
         self.resize(1280, 800)
 
     # --- construction -------------------------------------------------------------------------
@@ -215,6 +216,9 @@ class MainWindow(QMainWindow):
     @Slot()
     def open_settings(self) -> SettingsDialog:
         """Non-blocking (``open``), so the chat keeps streaming behind the dialog."""
+        if self._settings_dialog is not None and self._settings_dialog.isVisible():
+            self._settings_dialog.raise_()
+            return self._settings_dialog
         dialog = SettingsDialog(self.settings, self)
         dialog.finished.connect(lambda code: self._settings_done(dialog, code))
         dialog.open()
@@ -223,6 +227,7 @@ class MainWindow(QMainWindow):
 
     def _settings_done(self, dialog: SettingsDialog, code: int) -> None:
         new = dialog.result_settings
+        self._settings_dialog = None
         dialog.deleteLater()
         if code != SettingsDialog.DialogCode.Accepted or new is None:
             return
@@ -266,6 +271,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.chat.stop()
+        self.hide()  # gone at once, even if a model load must finish before the thread can end
         self.host.shutdown()  # waits for the token in hand (or a load in progress) to end
         if self.store is not None:
             self.store.close()

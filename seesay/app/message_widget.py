@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 STATUS_TEXT = {
     "waiting": "Waiting for the model to finish loading…",
     "streaming": "",
-    "interrupted": "⏹ Stopped — the reply was interrupted.",
+    "interrupted": "■ Stopped — the reply was interrupted.",
     "error": "⚠ The reply failed.",
 }
 
@@ -50,7 +50,7 @@ class RichText(QTextBrowser):
         self.setOpenLinks(False)
         self.setMinimumWidth(40)
         self.viewport().setAutoFillBackground(False)
-        self.setStyleSheet("QTextBrowser { background: transparent; }")
+        self.setObjectName("richText")  # transparent background: see theme.STYLESHEET
         self.document().setDocumentMargin(0)
         self.document().setDefaultStyleSheet(markdown.DOCUMENT_CSS)
         self.document().documentLayout().documentSizeChanged.connect(self._fit)

@@ -11,6 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -33,8 +34,8 @@ from PySide6.QtWidgets import (
 from seesay.config import Settings, describe, keys
 from seesay.errors import ConfigError
 
-TABS = {"model": "Model", "generation": "Generation", "chat": "Custom instructions",
-        "remote": "Remote server"}
+TAB_TITLES = {"model": "Model", "generation": "Generation", "chat": "Custom instructions",
+              "remote": "Remote server", "vision": "Vision"}
 LABELS = {"model.name": "Model", "model.context_tokens": "Context tokens", "chat.system_prompt":
           "Custom instructions", "remote.base_url": "Server URL", "remote.api_key": "API key",
           "generation.max_new_tokens": "Max reply tokens", "generation.top_p": "Top-p",
@@ -62,7 +63,9 @@ class SettingsDialog(QDialog):
         self.errors: dict[str, QLabel] = {}
         self.tabs = QTabWidget()
         forms: dict[str, QFormLayout] = {}
-        for section, title in TABS.items():
+        self.sections = list(dict.fromkeys(k.partition(".")[0] for k in keys()))
+        for section in self.sections:  # a section added to config later gets its own tab
+            title = TAB_TITLES.get(section, section.replace("_", " ").capitalize())
             page = QWidget()
             forms[section] = QFormLayout(page)
             forms[section].setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -127,6 +130,10 @@ class SettingsDialog(QDialog):
             combo.setEditable(any(c.endswith(":N") for c in info["choices"]))
             combo.setCurrentText(str(value))
             return combo
+        if kind == "bool":
+            check = QCheckBox()
+            check.setChecked(bool(value))
+            return check
         if kind == "int":
             spin = QSpinBox()
             spin.setRange(int(spec_lo), int(min(spec_hi, 2**31 - 1)))
@@ -170,6 +177,8 @@ class SettingsDialog(QDialog):
     # --- values -------------------------------------------------------------------------------
     def value(self, key: str) -> Any:
         field = self.fields[key]
+        if isinstance(field, QCheckBox):
+            return field.isChecked()
         if isinstance(field, QComboBox):
             return field.currentText().strip()
         if isinstance(field, (QSpinBox, QDoubleSpinBox)):
@@ -181,7 +190,9 @@ class SettingsDialog(QDialog):
 
     def set_value(self, key: str, value: Any) -> None:
         field = self.fields[key]
-        if isinstance(field, QComboBox):
+        if isinstance(field, QCheckBox):
+            field.setChecked(bool(value))
+        elif isinstance(field, QComboBox):
             field.setCurrentText(str(value))
         elif isinstance(field, (QSpinBox, QDoubleSpinBox)):
             field.setValue(value)
@@ -204,7 +215,7 @@ class SettingsDialog(QDialog):
             else:
                 error.hide()
         if first_bad is not None:
-            self.tabs.setCurrentIndex(list(TABS).index(first_bad.partition(".")[0]))
+            self.tabs.setCurrentIndex(self.sections.index(first_bad.partition(".")[0]))
             self.fields[first_bad].setFocus(Qt.FocusReason.OtherFocusReason)
             return None
         return result

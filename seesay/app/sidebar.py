@@ -256,3 +256,4 @@ class Sidebar(QWidget):
         menu.addAction(self.rename_action)
         menu.addAction(self.delete_action)
         menu.exec(self.list.viewport().mapToGlobal(pos))
+        menu.deleteLater()  # one menu per right-click; do not let them pile up as children

@@ -13,6 +13,8 @@ class StatusPanel:
     def __init__(self, bar: QStatusBar) -> None:
         self.state = QLabel("Starting…")
         self.state.setObjectName("modelState")
+        widest = self.state.fontMetrics().horizontalAdvance("Loading model… 100%")
+        self.state.setMinimumWidth(widest + 16)  # no jitter (or clipping) as the percentage grows
         self.progress = QProgressBar()
         self.progress.setObjectName("loadProgress")
         self.progress.setRange(0, 100)

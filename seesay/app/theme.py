@@ -63,6 +63,7 @@ QProgressBar#loadProgress::chunk {{ background: {ACCENT}; border-radius: 3px; }}
 QLabel#fieldError {{ color: {ERROR_TEXT}; }}
 QLabel#fieldHelp {{ color: {MUTED}; }}
 QScrollArea#chatScroll {{ border: none; background: #ffffff; }}
+QTextBrowser#richText {{ background: transparent; border: none; }}
 """
 
 

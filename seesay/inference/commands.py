@@ -54,6 +54,10 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     if args.once is not None and not args.once.strip():
         raise InputError("The prompt is empty; nothing to send.")
     engine = create_engine(settings)
+    resolved = getattr(engine, "resolved", None)
+    if resolved is not None and not resolved.ready and sys.stderr.isatty():
+        engine.load(_progress_bar())  # first run: show the conversion or download
+        sys.stderr.write("\n")
     session = ChatSession(engine, settings, save=not args.no_history)
     if args.once is not None:
         _reply(session, args.once)

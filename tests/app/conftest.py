@@ -11,19 +11,23 @@ import pytest
 import seesay.app  # noqa: F401  (applies the PySide6 work-around before any Qt call)
 from seesay.app.main import build_window, create_application
 from seesay.app.main_window import MainWindow
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _shared_models_exist(shared_models: Path) -> None:
-    """tests/conftest.py links each home's cache to this folder but creates it only in the
-    function-scoped home fixture, after the session-scoped model fixtures need it."""
-    shared_models.mkdir(parents=True, exist_ok=True)
+from seesay.app.collector import MainThreadCollector
 
 
 @pytest.fixture(scope="session", autouse=True)
 def seesay_qapp(qapp: Any) -> Any:
     """pytest-qt's QApplication with SeeSay's names, style and icon."""
-    return create_application()
+    return create_application(collect_on_gui_thread=False)
+
+
+@pytest.fixture(autouse=True)
+def gui_thread_gc(seesay_qapp: Any) -> Iterator[None]:
+    """As in the app, collect garbage only on the GUI thread, but only during app tests:
+    the rest of the suite shares this process and needs automatic collection back."""
+    collector = MainThreadCollector(parent=seesay_qapp)
+    yield
+    collector.uninstall()
+    collector.deleteLater()
 
 
 @pytest.fixture

@@ -135,3 +135,17 @@ def test_switching_conversations_while_streaming_keeps_the_partial_reply(qtbot: 
     assert stored(window, first)[-1].content
     window.sidebar.list.setCurrentRow(0)
     assert window.chat.view.widgets()[-1].status == "interrupted"
+
+
+def test_huge_paste_is_answered_with_a_trim_notice(qtbot: Any, make_window: Any) -> None:
+    window = make_window()
+    wait_ready(qtbot, window)
+    paste = "All work and no play makes Jack a dull boy. " * 24_000  # ~1 MB
+    window.chat.composer.set_text(paste)
+    qtbot.keyClick(window.chat.composer.edit, Qt.Key.Key_Return)
+    user, reply = window.chat.view.widgets()
+    assert "more characters not shown" in user.body.toPlainText()  # drawn shortened, sent whole
+    wait_idle(qtbot, window)
+    assert reply.trim_label.isVisibleTo(window) and "context window" in reply.trim_label.text()
+    assert stored(window)[0].content == paste
+    assert "context window" in stored(window)[-1].meta.get("trimmed", "")

@@ -58,7 +58,8 @@ def test_conversation_screenshot(qtbot: Any, make_window: Any, shots_dir: Path,
     store.add_message(cid, "assistant", REPLY, meta={"model": "SmolLM2-135M-Instruct", "tokens": 182,
                                                      "tokens_per_s": 41.3})
     store.add_message(cid, "user", "And if it rains?")
-    store.add_message(cid, "assistant", "Bring a dry bag for your phone and spare socks", status="interrupted")
+    store.add_message(cid, "assistant", "Bring a dry bag for your phone and spare socks",
+                      status="interrupted")
     window.sidebar.refresh()
     window.sidebar.list.setCurrentRow(0)
     wait_ready(qtbot, window)
@@ -78,10 +79,28 @@ def test_conversation_screenshot(qtbot: Any, make_window: Any, shots_dir: Path,
 
 
 def test_loading_and_error_screenshots(qtbot: Any, make_window: Any, shots_dir: Path) -> None:
-    window = make_window({"model.name": "/no/such/model"})
+    loading = make_window(start=False)
+    loading.resize(1280, 800)
+    loading.start()
+    loading.status.loading(0.42, "Loading…")  # what a slow load shows, frozen for the picture
+    loading._on_progress(0.42, "Loading tiny-llama…")
+    loading.grab().save(str(shots_dir / "loading-1280x800.png"))
+    window = make_window({"model.name": "/no/such/model"}, start=False)
     window.resize(1280, 800)
-    qtbot.wait(20)
-    window.grab().save(str(shots_dir / "loading-1280x800.png"))
+    window.start()
     qtbot.waitUntil(lambda: window.host.state == "failed", timeout=60_000)
     qtbot.wait(50)
     window.grab().save(str(shots_dir / "model-error-1280x800.png"))
+
+
+def test_streaming_screenshot(qtbot: Any, make_window: Any, shots_dir: Path) -> None:
+    window = make_window({"generation.max_new_tokens": 5000, "generation.temperature": 0.9}, start=False)
+    window.resize(800, 600)
+    window.start()
+    wait_ready(qtbot, window)
+    window.chat.send("Write me a very long poem")
+    reply = window.chat.view.widgets()[-1]
+    qtbot.waitUntil(lambda: len(reply.text) > 200, timeout=20_000)
+    window.grab().save(str(shots_dir / "streaming-800x600.png"))
+    assert window.chat.composer.send_button.text() == "■ Stop"
+    window.stop_action.trigger()

@@ -1,0 +1,477 @@
+"""Sketch studio: the sketch, its live page and the code side by side; revise, undo, save.
+
+Image analysis, OCR and generation run on a thread pool (one task at a time); the UI
+thread only shows results, so the window stays responsive while OCR takes a second.
+Every generated or revised page is a *version*: undo/redo walk through them, and a
+hand edit in the code editor becomes a new version the first time it is changed.
+The preview is the network-isolated ``SandboxedPreview``; saved pages are sealed with
+a no-network CSP and a header comment (see :mod:`seesay.vision.safety`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QFont,
+    QGuiApplication,
+    QKeySequence,
+    QPixmap,
+    QShortcut,
+    QSyntaxHighlighter,
+    QTextCharFormat,
+    QTextDocument,
+)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seesay.app.preview import SandboxedPreview
+from seesay.config import Settings
+from seesay.errors import SeeSayError
+from seesay.vision.images import EXTENSIONS
+
+log = logging.getLogger(__name__)
+
+
+class HtmlHighlighter(QSyntaxHighlighter):
+    """Tags, attributes, strings, comments and CSS properties, enough to read a page at a glance."""
+
+    def __init__(self, document: QTextDocument) -> None:
+        super().__init__(document)
+
+        def fmt(colour: str, bold: bool = False) -> QTextCharFormat:
+            f = QTextCharFormat()
+            f.setForeground(QColor(colour))
+            if bold:
+                f.setFontWeight(QFont.Weight.Bold)
+            return f
+
+        self.rules = [
+            (re.compile(r"</?[A-Za-z][\w-]*|/?>"), fmt("#2f5bd3", True)),
+            (re.compile(r"\s[\w:-]+(?==)"), fmt("#9a4dbf")),
+            (re.compile(r"[\w-]+(?=\s*:[^:])"), fmt("#0f7b6c")),  # CSS property names
+            (re.compile(r"#[0-9a-fA-F]{3,8}\b"), fmt("#b35c00")),
+            (re.compile(r"\"[^\"]*\"|'[^']*'"), fmt("#b5322c")),
+        ]
+        self.comment = fmt("#7a8294")
+
+    def highlightBlock(self, text: str) -> None:
+        for pattern, style in self.rules:
+            for m in pattern.finditer(text):
+                self.setFormat(m.start(), m.end() - m.start(), style)
+        # Comments may span lines: state 1 means "inside <!-- ... -->".
+        start = 0 if self.previousBlockState() == 1 else text.find("<!--")
+        self.setCurrentBlockState(0)
+        while start >= 0:
+            end = text.find("-->", start)
+            if end < 0:
+                self.setCurrentBlockState(1)
+                self.setFormat(start, len(text) - start, self.comment)
+                break
+            self.setFormat(start, end + 3 - start, self.comment)
+            start = text.find("<!--", end + 3)
+
+
+class _Signals(QObject):
+    done = Signal(object)
+    failed = Signal(str)
+    progress = Signal(str)
+
+
+class _Task(QRunnable):
+    """Runs ``fn(progress)`` on the pool and reports through Qt signals (queued to the UI thread)."""
+
+    def __init__(self, fn: Callable[[Callable[[str], None]], Any]) -> None:
+        super().__init__()
+        self.fn = fn
+        self.signals = _Signals()
+
+    def run(self) -> None:
+        try:
+            result = self.fn(self.signals.progress.emit)
+        except SeeSayError as e:
+            self.signals.failed.emit(str(e))
+        except Exception as e:  # a bug must not take the app down: show it in place
+            log.exception("sketch task failed")
+            self.signals.failed.emit(f"Something went wrong: {e}")
+        else:
+            self.signals.done.emit(result)
+
+
+def dropped_image(mime: Any) -> tuple[Path | None, str]:
+    """The image file a drag carries, or None and why it is refused."""
+    if not mime.hasUrls():
+        return (None, "Drop an image file here.") if not mime.hasImage() else (None, "")
+    urls = [u for u in mime.urls() if u.isLocalFile()]
+    if len(urls) != 1:
+        return None, "Drop one image file at a time."
+    path = Path(urls[0].toLocalFile())
+    if path.is_dir():
+        return None, f"{path.name} is a folder; drop an image file."
+    if path.suffix.lower() not in EXTENSIONS:
+        return None, f"{path.name} is not an image (PNG, JPEG, WebP, BMP, GIF or TIFF)."
+    return path, ""
+
+
+class SketchStudio(QWidget):
+    """The whole sketch-to-website view; ``open_image(path)`` starts a generation."""
+
+    imageOpened = Signal(str)
+    pageReady = Signal(str)
+    failed = Signal(str)
+    busyChanged = Signal(bool)
+    message = Signal(str)
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        parent: QWidget | None = None,
+        *,
+        engine_provider: Callable[[], Any] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.settings = settings or Settings()
+        self.engine_provider = engine_provider
+        self.image_path: Path | None = None
+        self.layout_json: dict[str, Any] | None = None
+        self.versions: list[tuple[str, str]] = []  # (html, description)
+        self.index = -1
+        self.busy = False
+        self._hand_version = False
+        self._tasks: set[_Task] = set()
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self.setAcceptDrops(True)
+        self._build()
+
+    # --- UI ---------------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        bar = QHBoxLayout()
+        self.open_button = QPushButton("Open image…")
+        self.undo_button = QPushButton("Undo")
+        self.redo_button = QPushButton("Redo")
+        self.save_button = QPushButton("Save as…")
+        self.browser_button = QPushButton("Open in browser")
+        self.copy_button = QPushButton("Copy code")
+        for b in (
+            self.open_button,
+            self.undo_button,
+            self.redo_button,
+            self.save_button,
+            self.browser_button,
+            self.copy_button,
+        ):
+            bar.addWidget(b)
+        bar.addStretch(1)
+        self.version_label = QLabel("")
+        bar.addWidget(self.version_label)
+
+        self.image_label = QLabel("Drop, paste or open a photo of a sketch")
+        self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.image_label.setMinimumSize(220, 160)
+        self.image_label.setStyleSheet("QLabel { border: 1px dashed #9aa3b5; color: #5b6478; }")
+        self.preview = SandboxedPreview(self)
+        self.editor = QPlainTextEdit()
+        self.editor.setFont(QFont("DejaVu Sans Mono", 10))
+        self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.highlighter = HtmlHighlighter(self.editor.document())
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.preview)
+        right.addWidget(self.editor)
+        right.setSizes([420, 240])
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.image_label)
+        split.addWidget(right)
+        split.setSizes([300, 700])
+
+        self.prompt = QLineEdit()
+        self.prompt.setPlaceholderText("Ask for a change, e.g. “make the header dark blue and add a footer”")
+        self.revise_button = QPushButton("Revise")
+        prompt_row = QHBoxLayout()
+        prompt_row.addWidget(self.prompt, 1)
+        prompt_row.addWidget(self.revise_button)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumHeight(6)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(split, 1)
+        layout.addLayout(prompt_row)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+
+        self.open_button.clicked.connect(self._choose_file)
+        self.undo_button.clicked.connect(self.undo)
+        self.redo_button.clicked.connect(self.redo)
+        self.save_button.clicked.connect(self._save_dialog)
+        self.browser_button.clicked.connect(self.open_in_browser)
+        self.copy_button.clicked.connect(self.copy_code)
+        self.revise_button.clicked.connect(self._revise_from_prompt)
+        self.prompt.returnPressed.connect(self._revise_from_prompt)
+        self._edit_timer = QTimer(self, singleShot=True, interval=400)
+        self._edit_timer.timeout.connect(self._apply_hand_edit)
+        self.editor.textChanged.connect(self._edit_timer.start)
+        QShortcut(QKeySequence.StandardKey.Paste, self, activated=self.paste)
+        self.failed.connect(self._show_error)
+        self._refresh_buttons()
+
+    def _refresh_buttons(self) -> None:
+        has = self.index >= 0
+        self.undo_button.setEnabled(self.index > 0 and not self.busy)
+        self.redo_button.setEnabled(self.index < len(self.versions) - 1 and not self.busy)
+        for b in (self.save_button, self.browser_button, self.copy_button, self.revise_button):
+            b.setEnabled(has and not self.busy)
+        self.open_button.setEnabled(not self.busy)
+        self.version_label.setText(f"version {self.index + 1} of {len(self.versions)}" if has else "")
+
+    def _set_busy(self, busy: bool, text: str = "") -> None:
+        self.busy = busy
+        self.progress.setVisible(busy)
+        if text:
+            self.status.setText(text)
+        self._refresh_buttons()
+        self.busyChanged.emit(busy)
+
+    def _show_error(self, text: str) -> None:
+        self.status.setText(f"⚠ {text}")
+
+    # --- opening ----------------------------------------------------------------------------------
+
+    def open_image(self, path: str | Path) -> bool:
+        """Start analysing ``path``; False (with a message) when busy or not an image file."""
+        path = Path(path)
+        if self.busy:
+            self.message.emit("Still working on the previous image.")
+            return False
+        if path.is_dir() or path.suffix.lower() not in EXTENSIONS:
+            self.failed.emit(f"{path.name} is not an image (PNG, JPEG, WebP, BMP, GIF or TIFF).")
+            return False
+        self.image_path = path
+        pix = QPixmap(str(path))
+        if not pix.isNull():
+            self.image_label.setPixmap(
+                pix.scaled(
+                    self.image_label.size(),
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
+        self.imageOpened.emit(str(path))
+        settings, engine_provider = self.settings, self.engine_provider
+
+        def work(progress: Callable[[str], None]) -> Any:
+            from seesay.vision.pipeline import sketch_to_page
+
+            engine = engine_provider() if engine_provider and settings.vision.refine_with_llm else None
+            return sketch_to_page(path, settings, engine=engine, progress=progress)
+
+        self._run(work, self._generated, f"Reading {path.name}…")
+        return True
+
+    def _generated(self, result: Any) -> None:
+        self.layout_json = result.layout.to_dict()
+        found = len(result.layout.elements)
+        note = "; ".join(result.notes)
+        self._push(result.html, f"from the sketch ({result.source})")
+        total = sum(v for k, v in result.timings.items())
+        self.status.setText(f"Found {found} elements in {total:.1f} s." + (f" {note}." if note else ""))
+
+    def _choose_file(self) -> None:
+        pattern = " ".join(f"*{e}" for e in EXTENSIONS)
+        path, _ = QFileDialog.getOpenFileName(self, "Open a sketch", "", f"Images ({pattern})")
+        if path:
+            self.open_image(path)
+
+    def paste(self) -> None:
+        """Paste an image (or an image file) from the clipboard."""
+        mime = QGuiApplication.clipboard().mimeData()
+        path, why = dropped_image(mime)
+        if path is not None:
+            self.open_image(path)
+        elif mime.hasImage():
+            image = QGuiApplication.clipboard().image()
+            tmp = Path(tempfile.mkdtemp(prefix="seesay-paste-")) / "pasted.png"
+            image.save(str(tmp))
+            self.open_image(tmp)
+        elif why:
+            self.failed.emit(why)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        path, why = dropped_image(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()
+        else:
+            self.failed.emit(why or "Only images can be dropped here.")
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path, why = dropped_image(event.mimeData())
+        if path is None:
+            self.failed.emit(why)
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_image(path)
+
+    # --- revising ---------------------------------------------------------------------------------
+
+    def _revise_from_prompt(self) -> None:
+        text = self.prompt.text().strip()
+        if text:
+            self.revise(text)
+
+    def revise(self, instruction: str) -> bool:
+        if self.busy or self.index < 0:
+            return False
+        page, engine_provider = self.current_html(), self.engine_provider
+
+        def work(progress: Callable[[str], None]) -> Any:
+            from seesay.vision.pipeline import revise
+
+            engine = engine_provider() if engine_provider else None
+            return revise(page, instruction, engine=engine)
+
+        def done(result: Any) -> None:
+            if result.source == "unchanged":
+                self.status.setText("; ".join(result.notes))
+                return
+            self.prompt.clear()
+            self._push(result.html, instruction)
+            self.status.setText("; ".join(result.notes))
+
+        self._run(work, done, "Revising…")
+        return True
+
+    def _run(
+        self, fn: Callable[[Callable[[str], None]], Any], on_done: Callable[[Any], None], text: str
+    ) -> None:
+        task = _Task(fn)
+        task.setAutoDelete(False)
+        self._tasks.add(task)
+
+        def finish(result: Any = None, error: str | None = None) -> None:
+            self._tasks.discard(task)
+            self._set_busy(False)
+            if error is not None:
+                self.failed.emit(error)
+            else:
+                on_done(result)
+
+        task.signals.done.connect(lambda r: finish(r))
+        task.signals.failed.connect(lambda e: finish(error=e))
+        task.signals.progress.connect(self.status.setText)
+        self._set_busy(True, text)
+        self.pool.start(task)
+
+    # --- versions ---------------------------------------------------------------------------------
+
+    def current_html(self) -> str:
+        return self.editor.toPlainText()
+
+    def _push(self, page: str, description: str) -> None:
+        del self.versions[self.index + 1 :]
+        self.versions.append((page, description))
+        self.index = len(self.versions) - 1
+        self._show_version()
+        self.pageReady.emit(page)
+
+    def _show_version(self) -> None:
+        page, _ = self.versions[self.index]
+        self._hand_version = False
+        self.editor.blockSignals(True)
+        self.editor.setPlainText(page)
+        self.editor.blockSignals(False)
+        self.preview.set_html(page)
+        self._refresh_buttons()
+
+    @Slot()
+    def _apply_hand_edit(self) -> None:
+        if self.index < 0:
+            return
+        page = self.current_html()
+        if not self._hand_version:  # the first keystroke after a generation starts a new version
+            del self.versions[self.index + 1 :]
+            self.versions.append((page, "hand edit"))
+            self.index = len(self.versions) - 1
+            self._hand_version = True
+        else:
+            self.versions[self.index] = (page, "hand edit")
+        self.preview.set_html(page)
+        self._refresh_buttons()
+
+    def undo(self) -> None:
+        if self.index > 0:
+            self.index -= 1
+            self._show_version()
+
+    def redo(self) -> None:
+        if self.index < len(self.versions) - 1:
+            self.index += 1
+            self._show_version()
+
+    # --- output -----------------------------------------------------------------------------------
+
+    def save_to(self, path: str | Path) -> Path:
+        """Write the current page as one self-contained, network-sealed .html file."""
+        from seesay.vision.safety import for_saving
+
+        path = Path(path)
+        if path.suffix.lower() not in (".html", ".htm"):
+            path = path.with_suffix(".html")
+        path.write_text(for_saving(self.current_html()), encoding="utf-8")
+        self.status.setText(f"Saved {path}")
+        return path
+
+    def _save_dialog(self) -> None:
+        default = self.image_path.with_suffix(".html").name if self.image_path else "page.html"
+        path, _ = QFileDialog.getSaveFileName(self, "Save page", default, "Web page (*.html)")
+        if path:
+            try:
+                self.save_to(path)
+            except OSError as e:
+                self.failed.emit(f"Could not save {path}: {e.strerror or e}")
+
+    def open_in_browser(self) -> Path | None:
+        if self.index < 0:
+            return None
+        tmp = Path(tempfile.mkdtemp(prefix="seesay-page-")) / "page.html"
+        self.save_to(tmp)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(tmp)))
+        return tmp
+
+    def copy_code(self) -> None:
+        QGuiApplication.clipboard().setText(self.current_html())
+        self.status.setText("Code copied.")
+
+    def closeEvent(self, event: Any) -> None:
+        self.pool.waitForDone(30_000)
+        self.preview.close()
+        super().closeEvent(event)
