@@ -25,6 +25,8 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 # Modules with ``add_commands(subparsers, parents)`` that register more subcommands.
 COMMAND_MODULES = [
     "seesay.inference.commands",
+    "seesay.vision.commands",
+    "seesay.audio.commands",
 ]
 
 

@@ -67,11 +67,55 @@ class RemoteSettings:
 
 
 @dataclass(frozen=True)
+class VisionSettings:
+    refine_with_llm: bool = _opt(False, "Let the chat model polish generated pages (copy text, colours); "
+                                        "a reply that breaks the page is ignored.")
+    max_image_pixels: int = _opt(120_000_000, "Largest image accepted, in pixels; bigger files are "
+                                              "refused as possible decompression bombs.",
+                                 lo=1_000_000, hi=170_000_000)
+    max_side: int = _opt(1600, "Images are analysed at most this many pixels on their longer side.",
+                         lo=400, hi=8000)
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    mode: str = _opt("hands-free", "Hands-free listens for speech on its own; push-to-talk listens only "
+                                   "while the key (Space) is held.", choices=("hands-free", "push-to-talk"))
+    headset: bool = _opt(False, "Headset mode: keep listening while SeeSay speaks, so talking over it "
+                                "interrupts (barge-in). Off for loudspeakers, whose echo would interrupt it.")
+    input_device: str = _opt("", "Microphone: empty for the system default, else a device name (or part "
+                                 "of one) or its number from `seesay voice --list-devices`.")
+    output_device: str = _opt("", "Speaker: empty for the system default, else a device name or number.")
+    stt_backend: str = _opt("faster-whisper", "Speech recogniser: faster-whisper (CTranslate2) or "
+                                              "openai-whisper (needs the openai-whisper package and a .pt "
+                                              "checkpoint).", choices=("faster-whisper", "openai-whisper"))
+    stt_model: str = _opt("", "Whisper model: empty for the bundled tiny.en, a CTranslate2 model directory, "
+                              "a model id such as base.en, or a .pt file for openai-whisper.")
+    stt_device: str = _opt("auto", "Where Whisper runs: auto picks CUDA (float16) when present, else CPU "
+                                   "(int8).", choices=("auto", "cpu", "cuda", "cuda:N"))
+    language: str = _opt("en", "Language spoken, as a code such as en or fr; empty to detect it "
+                               "(English-only models such as tiny.en always use en).")
+    word_timestamps: bool = _opt(False, "Also time every word when transcribing (slower).")
+    tts_voice: str = _opt("", "Piper voice: empty for the bundled Joe (US English), or a .onnx voice file "
+                              "with its .onnx.json beside it.")
+    tts_speed: float = _opt(1.0, "Speaking speed; 1 is the voice's natural pace, 1.5 is half as fast "
+                                 "again.", lo=0.5, hi=2.0)
+    end_silence_ms: int = _opt(500, "Silence that ends an utterance, in milliseconds; longer waits out "
+                                    "pauses, shorter answers sooner.", lo=100, hi=5000)
+    min_speech_ms: int = _opt(250, "Shortest speech that counts as talking, in milliseconds, so coughs "
+                                   "and clicks do not start a turn.", lo=50, hi=3000)
+    vad_threshold: float = _opt(0.5, "How sure the voice detector must be that a frame is speech.",
+                                lo=0.05, hi=0.95)
+
+
+@dataclass(frozen=True)
 class Settings:
     model: ModelSettings = field(default_factory=ModelSettings)
     generation: GenerationSettings = field(default_factory=GenerationSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
     remote: RemoteSettings = field(default_factory=RemoteSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
+    vision: VisionSettings = field(default_factory=VisionSettings)
 
     def get(self, key: str) -> Any:
         section, name = _split(key)
@@ -102,6 +146,8 @@ _SECTIONS: dict[str, type] = {
     "generation": GenerationSettings,
     "chat": ChatSettings,
     "remote": RemoteSettings,
+    "vision": VisionSettings,
+    "voice": VoiceSettings,
 }
 
 

@@ -37,3 +37,11 @@ class StoreError(SeeSayError):
 
 class InputError(SeeSayError):
     """Input from the user (a file, a prompt) cannot be used."""
+
+
+class VisionError(SeeSayError):
+    """An image could not be analysed or a page could not be generated from it."""
+
+
+class AudioError(SeeSayError):
+    """Sound cannot be captured, played, decoded or understood (no PortAudio, no device, bad file)."""

@@ -11,6 +11,7 @@ model's own rotary tables), so greedy output matches ``generate`` token for toke
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -122,9 +123,11 @@ class LeanDecoder:
     """Runs prefill and single-token steps over a static KV cache of ``max_len`` positions."""
 
     def __init__(self, model: torch.nn.Module, max_len: int, *, packed: bool = False,
-                 act_scales: dict[str, list[Tensor]] | None = None) -> None:
+                 act_scales: dict[str, list[Tensor]] | None = None,
+                 abandon: threading.Event | None = None) -> None:
         """``packed``: oneDNN layouts (CPU fp32); ``act_scales`` (from
-        :func:`activation_scales`) builds the int8 draft copy instead."""
+        :func:`activation_scales`) builds the int8 draft copy instead; setting ``abandon``
+        stops a build running on a side thread (InterruptedError) so the process can exit."""
         cfg = model.config
         self.model = model
         self.device = model.device
@@ -143,8 +146,11 @@ class LeanDecoder:
             self.layers = [self._fuse(layer) for layer in inner.layers]
         else:
             self.dtype = torch.float32
-            self.layers = [_smoothed_int8(src, {k: v[i] for k, v in act_scales.items()})
-                           for i, src in enumerate(inner.layers)]
+            self.layers = []
+            for i, src in enumerate(inner.layers):
+                if abandon is not None and abandon.is_set():
+                    raise InterruptedError("draft build abandoned")
+                self.layers.append(_smoothed_int8(src, {k: v[i] for k, v in act_scales.items()}))
         positions = torch.arange(max_len, device=self.device).unsqueeze(0)
         probe = torch.zeros(1, device=self.device, dtype=self.dtype)
         with torch.no_grad():

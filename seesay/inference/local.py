@@ -13,6 +13,7 @@ import inspect
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -52,6 +53,7 @@ class LocalEngine:
         self.weight_bytes = 0
         self.eos_ids: set[int] = set()
         self._draft_thread: threading.Thread | None = None
+        self._abandon = threading.Event()
         self._load_lock = threading.Lock()
         self._gen_lock = threading.Lock()
 
@@ -78,6 +80,7 @@ class LocalEngine:
     def _load(self, report: Progress) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        resolve.quiet_transformers()
         if self.resolved.source == "hub":
             from seesay.inference import hub
 
@@ -116,6 +119,9 @@ class LocalEngine:
                 self._draft_thread = threading.Thread(target=self._build_draft, args=(model, tokenizer),
                                                       name="seesay-draft-build", daemon=True)
                 self._draft_thread.start()
+                # A daemon thread still inside torch when the interpreter exits aborts the
+                # process; on exit (or when the engine goes away) stop the build and wait.
+                weakref.finalize(self, _abandon, self._abandon, self._draft_thread)
             # The decoders hold every tensor they need (fused or packed copies); dropping the
             # transformers modules frees the originals, ~the model's size again.
             self.model = None
@@ -128,7 +134,10 @@ class LocalEngine:
     def _build_draft(self, model: Any, tokenizer: Any) -> None:
         try:
             ids = torch.tensor(tokenizer(CALIBRATION)["input_ids"])
-            draft = decoder.LeanDecoder(model, self.max_len, act_scales=decoder.activation_scales(model, ids))
+            draft = decoder.LeanDecoder(model, self.max_len, act_scales=decoder.activation_scales(model, ids),
+                                        abandon=self._abandon)
+        except InterruptedError:
+            return
         except Exception:  # speculation is an optimisation; plain decoding still works
             log.warning("could not build the speculative draft; decoding without it", exc_info=True)
             return
@@ -236,6 +245,11 @@ class LocalEngine:
             seq.append(token)
             yield token
             ids = torch.tensor([[token]], device=self.torch_device)
+
+
+def _abandon(flag: threading.Event, thread: threading.Thread) -> None:
+    flag.set()
+    thread.join(timeout=5)
 
 
 def _replace_max(params: GenerationParams, max_new_tokens: int) -> GenerationParams:

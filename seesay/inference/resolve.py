@@ -120,6 +120,7 @@ def convert_gguf(model: ResolvedModel, progress: Progress | None = None) -> Path
         return model.converted
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    quiet_transformers()
     report = progress or (lambda _f, _m: None)
     report(0.05, f"Converting {model.name} (first run only)…")
     gguf = model.location
@@ -148,6 +149,13 @@ def convert_gguf(model: ResolvedModel, progress: Progress | None = None) -> Path
         raise ModelError(f"Cannot write the converted model to {model.converted}: {e}") from e
     log.info("converted %s to %s", gguf, model.converted)
     return model.converted
+
+
+def quiet_transformers() -> None:
+    """SeeSay reports progress itself; transformers' own bars would garble the terminal."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
 
 
 def _first_line(e: BaseException) -> str:

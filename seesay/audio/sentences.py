@@ -1,0 +1,110 @@
+"""Cut streamed LLM text into sentences as early as they are certain, for TTS.
+
+Speaking can start after the first sentence only if we know it has ended: a period is
+an ending when whitespace follows and it does not close an abbreviation ("e.g.",
+"Dr."), an initial ("J.") or a list number ("2."); "3.14" never has whitespace after
+its point. Fenced code blocks are held whole (they become one spoken note), every
+Markdown line break ends a unit, a run-on sentence is cut at a comma once it grows
+long, and :meth:`SentenceSplitter.flush` returns the unfinished remainder.
+"""
+
+from __future__ import annotations
+
+import re
+
+ABBREVIATIONS = frozenset("""
+mr mrs ms dr prof sr jr st mt vs etc e.g i.e eg ie cf al approx no nos fig figs vol ch sec inc ltd
+co corp dept est jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun p.m
+a.m pm am u.s u.k ph.d a.k.a ca
+""".split())  # noqa: SIM905 - a word list reads better so
+
+_END = re.compile(r"""([.!?…]+|[。！？])(["'”’)\]»*_]*)(\s+)""")
+_FENCE = "```"
+LONG = 220  # characters after which a sentence is cut at a comma or a space
+_SOFT_BREAK = re.compile(r"[,;:–—]\s")
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    """Does the '.' at ``dot`` close an abbreviation, an initial or a list number?"""
+    start = dot
+    while start > 0 and not text[start - 1].isspace() and text[start - 1] not in "([\"'":
+        start -= 1
+    word = text[start:dot].lower()
+    if not word:
+        return False
+    if word in ABBREVIATIONS or word.rstrip(".") in ABBREVIATIONS:
+        return True
+    if len(word) == 1 and word.isalpha() and text[start].isupper():  # an initial: "J. R. R."
+        return True
+    line_start = text.rfind("\n", 0, start) + 1
+    return word.isdigit() and not text[line_start:start].strip()  # "2. Item" at a line start
+
+
+class SentenceSplitter:
+    """``feed(delta)`` returns the sentences completed so far; ``flush()`` the rest."""
+
+    def __init__(self, long: int = LONG) -> None:
+        self._buf = ""
+        self.long = long
+
+    def feed(self, delta: str) -> list[str]:
+        self._buf += delta
+        out: list[str] = []
+        while True:
+            piece = self._next()
+            if piece is None:
+                break
+            if piece.strip():
+                out.append(piece.strip())
+        return out
+
+    def flush(self) -> list[str]:
+        rest, self._buf = self._buf.strip(), ""
+        return [rest] if rest else []
+
+    def _next(self) -> str | None:
+        buf = self._buf
+        fence = buf.find(_FENCE)
+        limit = len(buf) if fence < 0 else fence
+        if fence == 0 or (fence > 0 and not buf[:fence].strip()):
+            close = buf.find(_FENCE, fence + 3)
+            if close < 0:
+                return None  # wait for the whole block
+            end = buf.find("\n", close + 3)
+            if end < 0:
+                return None  # the closing fence line may still be growing
+            return self._take(end + 1)
+        cut = self._boundary(buf, limit)
+        if cut is None and fence > 0:
+            cut = fence  # text before a code block is a unit of its own
+        if cut is None and len(buf) > self.long:
+            cut = self._soft_cut(buf[: self.long])
+        return None if cut is None else self._take(cut)
+
+    def _boundary(self, buf: str, limit: int) -> int | None:
+        newline = buf.find("\n", 0, limit)
+        for m in _END.finditer(buf, 0, limit):
+            if newline >= 0 and newline < m.start():
+                break
+            if m.group(1) == "." and _is_abbreviation(buf, m.start(1)):
+                continue
+            return m.end(2)
+        return newline + 1 if newline >= 0 else None
+
+    @staticmethod
+    def _soft_cut(head: str) -> int:
+        matches = list(_SOFT_BREAK.finditer(head))
+        if matches and matches[-1].end() > len(head) // 3:
+            return matches[-1].end()
+        space = head.rfind(" ")
+        return space + 1 if space > 0 else len(head)
+
+    def _take(self, n: int) -> str:
+        piece, self._buf = self._buf[:n], self._buf[n:]
+        return piece
+
+
+def split_all(text: str) -> list[str]:
+    """Sentences of a finished text (same rules as streaming)."""
+    s = SentenceSplitter()
+    return s.feed(text) + s.flush()

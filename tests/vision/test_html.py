@@ -1,0 +1,135 @@
+"""Page generation: valid self-contained HTML, validated model output, rule-based revisions."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from seesay.vision import evalset, safety
+from seesay.vision import html as page_html
+from seesay.vision.bench import truth_layout
+from seesay.vision.sketch import Layout
+
+
+@pytest.fixture
+def layout() -> Layout:
+    return truth_layout(evalset.make("form", "clean", seed=1))
+
+
+def test_page_is_valid_self_contained_html(layout: Layout) -> None:
+    page = page_html.render_page(layout)
+    problems, tags, text = safety.scan(page)
+    assert problems == []
+    assert page.startswith("<!DOCTYPE html>") and "viewport" in page and "@media" in page
+    for tag in ("main", "h1", "input", "select", "button", "label"):
+        assert tag in tags
+    for label in layout.labels():
+        assert label in text or f'placeholder="{label}"' in page
+    assert "http" not in page and "<script" not in page
+    assert page_html.validate(page, layout.labels()) == []
+
+
+def test_labels_are_tied_to_their_inputs(layout: Layout) -> None:
+    page = page_html.render_page(layout)
+    fors = [a for a in page.split('for="')[1:]]
+    assert fors and all(f'id="{f.split(chr(34))[0]}"' in page for f in fors)
+
+
+@pytest.mark.parametrize("bad", [
+    '<html><body><img src="https://example.com/x.png"></body></html>',
+    "<html><body><script>fetch('http://127.0.0.1:9/')</script></body></html>",
+    '<html><head><style>@import "http://x/y.css";</style></head><body></body></html>',
+    '<html><body><iframe src="file:///etc/passwd"></iframe></body></html>',
+])
+def test_validation_rejects_external_resources(bad: str) -> None:
+    assert page_html.validate(bad)
+
+
+def test_validation_rejects_pages_that_drop_labels(layout: Layout) -> None:
+    page = page_html.render_page(layout)
+    assert "Remember me" in layout.labels()
+    assert page_html.validate(page.replace("Remember me", "Lorem"), layout.labels())
+
+
+def test_extract_html_from_a_chatty_reply() -> None:
+    reply = "Sure! Here it is:\n```html\n<!DOCTYPE html><html><body><p>Hi</p></body></html>\n```\nEnjoy."
+    assert page_html.extract_html(reply) == "<!DOCTYPE html><html><body><p>Hi</p></body></html>"
+    assert page_html.extract_html("no page here") is None
+
+
+class _FakeStream:
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def text(self) -> str:
+        return self._text
+
+
+class _ScriptedEngine:
+    """A stand-in at the engine edge: returns a fixed reply (a capable model's, or a bad one)."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+
+    def stream(self, messages: Any, params: Any = None) -> _FakeStream:
+        return _FakeStream(self.reply)
+
+
+def test_refinement_applies_a_good_json_reply(layout: Layout) -> None:
+    n = sum(e.type == "paragraph" for e in layout.elements)
+    reply = ('{"theme": {"accent": "#0d9488", "background": "#ffffff", "text": "#111111"}, '
+             '"paragraphs": [' + ", ".join(['"Fast checkout with no account needed."'] * n) + "]}")
+    result = page_html.refine(layout, _ScriptedEngine(reply))
+    assert result.source == "llm" and "#0d9488" in result.html
+    assert "Fast checkout with no account needed." in result.html
+
+
+@pytest.mark.parametrize("reply", [
+    "I cannot do that.",
+    '{"theme": {"background": "#ffffff", "text": "#fefefe"}, "paragraphs": ["Readable? No."]}',
+    '{"paragraphs": ["<script>fetch(1)</script> sneaky text here"]}',
+])
+def test_refinement_falls_back_on_bad_replies(layout: Layout, reply: str) -> None:
+    result = page_html.refine(layout, _ScriptedEngine(reply))
+    assert result.source == "layout" and result.html == page_html.render_page(layout)
+
+
+@pytest.mark.slow
+def test_tiny_random_model_cannot_make_the_page_worse(layout: Layout, tiny_model_dir: Path) -> None:
+    from seesay.config import Settings
+    from seesay.inference import create_engine
+    from seesay.inference.engine import GenerationParams
+
+    engine = create_engine(Settings().replace({"model.name": str(tiny_model_dir)}))
+    params = GenerationParams(max_new_tokens=48, temperature=0.0)
+    refined = page_html.refine(layout, engine, params)
+    assert refined.source == "layout" and refined.html == page_html.render_page(layout)
+    revised = page_html.apply_instruction(refined.html, "make the header dark blue and add a footer", engine,
+                                          params)
+    assert revised.source == "rules"  # garbage from the model was rejected, the rules applied
+    assert "#1e3a8a" in revised.html and "<footer" in revised.html
+
+
+def test_rules_handle_common_instructions() -> None:
+    page = page_html.render_page(truth_layout(evalset.make("landing", "clean", seed=0)))
+    result = page_html.apply_instruction(page, "make the header dark blue and add a footer")
+    assert result.source == "rules"
+    assert ".site-header { background: #1e3a8a; color: #ffffff; }" in result.html
+    # the page already has a footer: only the colour is new
+    assert result.html.count("<footer") == 1
+    dark = page_html.apply_instruction(page, "use a dark theme, and bigger text")
+    assert dark.source == "rules" and "#111827" in dark.html and "18px" in dark.html
+    nothing = page_html.apply_instruction(page, "translate everything into Klingon")
+    assert nothing.source == "unchanged" and nothing.html == page
+    parser = HTMLParser()
+    parser.feed(result.html)
+
+
+def test_saved_page_is_sealed() -> None:
+    saved = safety.for_saving("<!DOCTYPE html><html><head><title>x</title></head><body></body></html>")
+    assert saved.index("Made with SeeSay") < saved.index("<html")
+    assert "default-src 'none'" in saved and "connect-src 'none'" in saved
+    assert safety.for_saving(saved) == saved
