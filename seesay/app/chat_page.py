@@ -21,7 +21,7 @@ from seesay.app.chat_view import COLUMN_MAX_WIDTH, ChatView
 from seesay.app.composer import Composer
 from seesay.app.message_widget import MessageWidget
 from seesay.app.workers import EngineHost, ReplyRequest
-from seesay.chat import ChatSession
+from seesay.chat import ChatSession, title_from
 from seesay.config import Settings
 from seesay.errors import StoreError
 from seesay.store import HistoryStore
@@ -151,6 +151,30 @@ class ChatPage(QWidget):
         user = self.view.add("user", text)
         reply = self.view.add("assistant", "", self._initial_status())
         self._start(ReplyRequest(self.session, self.settings, prompt=text), reply, user)
+        return True
+
+    def add_exchange(self, prompt: str, answer: str, meta: dict[str, Any]) -> bool:
+        """A question answered without the chat model (what the sketch reader saw in a dropped
+        image), recorded in the conversation like any other turn; False while a reply streams."""
+        if self.busy:
+            return False
+        session = self.session
+        if session.store is not None:
+            created = session.conversation_id is None
+            if created:
+                session.conversation_id = session.store.create_conversation(title_from(prompt))
+            session.store.add_message(session.conversation_id, "user", prompt, meta=meta)
+            session.store.add_message(session.conversation_id, "assistant", answer, meta=meta)
+            self.conversation_id = session.conversation_id
+            if created:
+                self.conversation_created.emit(self.conversation_id)
+        else:
+            session._memory += [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}]
+        self.view.add("user", prompt, meta=meta)
+        self.view.add("assistant", answer, meta=meta)
+        self.view.scroll_to_bottom()
+        self.composer.set_can_regenerate(self.can_regenerate())
+        self.history_changed.emit()
         return True
 
     @Slot()

@@ -1,16 +1,18 @@
-"""The main window: banner, conversation sidebar, a stack of views (Chat now, more later), status.
+"""The main window: banner, conversation sidebar, a stack of views (Chat, Sketch), status.
 
 It wires components together and owns the engine thread; it holds no chat or model
-logic itself. New views (Sketch, Voice) are added with :meth:`MainWindow.add_view`.
+logic itself. Images dropped anywhere on it open in the Sketch studio, except onto a
+conversation in progress, where the assistant answers with what it sees in them.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import Qt, QThreadPool, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
 from seesay.app import theme
@@ -18,8 +20,9 @@ from seesay.app.banner import Banner
 from seesay.app.chat_page import ChatPage
 from seesay.app.settings_dialog import SettingsDialog, needs_reload
 from seesay.app.sidebar import Sidebar
+from seesay.app.sketch_studio import SketchStudio, dropped_image
 from seesay.app.status import StatusPanel
-from seesay.app.workers import EngineHost
+from seesay.app.workers import BackgroundTask, EngineHost
 from seesay.config import Settings, keys, load_settings, save_settings
 from seesay.errors import ConfigError
 from seesay.store import HistoryStore
@@ -45,6 +48,10 @@ class MainWindow(QMainWindow):
         self.views = QStackedWidget()
         self._view_names: dict[str, QWidget] = {}
         self.add_view("Chat", self.chat)
+        self.studio = SketchStudio(settings, engine_provider=self._engine_if_ready)
+        self.add_view("Sketch", self.studio)
+        self._tasks: set[BackgroundTask] = set()
+        self.setAcceptDrops(True)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(self.views)
@@ -100,12 +107,17 @@ class MainWindow(QMainWindow):
         self.sidebar_action.setCheckable(True)
         self.sidebar_action.setChecked(True)
         self.quit_action = a("Quit", "Ctrl+Q", self.close, "Quit SeeSay")
+        self.sketch_action = a("Sketch studio", "Ctrl+Shift+K", lambda: self.show_view("Sketch"),
+                               "Turn a drawing into a web page")
+        self.chat_view_action = a("Chat", "Ctrl+Shift+C", lambda: self.show_view("Chat"), "Back to the chat")
+        self.open_image_action = a("Open sketch…", "Ctrl+O", self._open_sketch, "Open an image as a web page")
         self.addAction(self.sidebar.rename_action)  # F2 anywhere in the window
         self.stop_action.setEnabled(False)
         self.regenerate_action.setEnabled(False)
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
-        for action in (self.new_chat_action, self.settings_action, self.reload_action):
+        for action in (self.new_chat_action, self.open_image_action, self.settings_action,
+                       self.reload_action):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -114,7 +126,8 @@ class MainWindow(QMainWindow):
                        self.sidebar.delete_action):
             chat_menu.addAction(action)
         view_menu = menus.addMenu("&View")
-        for action in (self.sidebar_action, self.search_action, self.composer_action):
+        for action in (self.chat_view_action, self.sketch_action, self.sidebar_action,
+                       self.search_action, self.composer_action):
             view_menu.addAction(action)
 
     def _connect(self) -> None:
@@ -131,6 +144,8 @@ class MainWindow(QMainWindow):
         self.sidebar.conversation_selected.connect(self._open)
         self.sidebar.new_chat_requested.connect(self.new_chat)
         self.sidebar.conversation_deleted.connect(self._on_deleted)
+        self.studio.failed.connect(lambda text: self._notice("sketch", text, "error"))
+        self.studio.imageOpened.connect(lambda _path: self.banner.clear("sketch"))
 
     # --- model --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -212,6 +227,72 @@ class MainWindow(QMainWindow):
         self.regenerate_action.setEnabled(self.chat.can_regenerate())
         self.status.generating(busy, ready=self.host.state == "ready")
 
+    # --- images -------------------------------------------------------------------------------
+    def _engine_if_ready(self) -> Any:
+        """The loaded chat engine, for the studio's optional polish pass (None until loaded)."""
+        return self.host.worker.engine if self.host.state == "ready" else None
+
+    @Slot()
+    def _open_sketch(self) -> None:
+        self.show_view("Sketch")
+        self.studio._choose_file()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        path, why = dropped_image(event.mimeData())
+        if path is None:
+            self._notice("sketch", why or "Only image files can be dropped on SeeSay.", "warning")
+            event.ignore()
+            return
+        event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path, why = dropped_image(event.mimeData())
+        if path is None:
+            self._notice("sketch", why, "warning")
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.banner.clear("sketch")
+        in_conversation = self.views.currentWidget() is self.chat and self.chat.conversation_id is not None
+        if in_conversation:
+            self.describe_image(path)
+        else:
+            self.show_view("Sketch")
+            self.studio.open_image(path)
+
+    def describe_image(self, path: Path) -> None:
+        """Answer "what is in this image?" in the chat with what the sketch reader finds."""
+        settings = self.settings
+
+        def work(_progress: Any) -> str:
+            from seesay.vision.describe import describe_layout
+            from seesay.vision.sketch import analyse_image
+
+            layout = analyse_image(path, max_pixels=settings.vision.max_image_pixels,
+                                   max_side=settings.vision.max_side)
+            return describe_layout(layout, path.name)
+
+        task = BackgroundTask(work)
+        task.setAutoDelete(False)
+        self._tasks.add(task)
+        self.statusBar().showMessage(f"Looking at {path.name}…")
+
+        def done(answer: str) -> None:
+            self._tasks.discard(task)
+            self.statusBar().clearMessage()
+            prompt = f"What is in this image? 📎 {path.name}"
+            if not self.chat.add_exchange(prompt, answer, {"image": str(path), "source": "sketch reader"}):
+                self._notice("sketch", "Wait for the reply to finish, then drop the image again.", "warning")
+
+        def failed(message: str) -> None:
+            self._tasks.discard(task)
+            self.statusBar().clearMessage()
+            self._notice("sketch", message, "error")
+
+        task.signals.done.connect(done)
+        task.signals.failed.connect(failed)
+        QThreadPool.globalInstance().start(task)
+
     # --- settings -----------------------------------------------------------------------------
     @Slot()
     def open_settings(self) -> SettingsDialog:
@@ -237,6 +318,7 @@ class MainWindow(QMainWindow):
         old, self.settings = self.settings, new
         self.chat.settings = new
         self.chat.session.settings = new
+        self.studio.settings = new
         try:
             base = load_settings(env={})  # the file alone: CLI flags and env are not saved
         except ConfigError:

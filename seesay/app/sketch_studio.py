@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import Qt, QThreadPool, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
@@ -40,14 +40,15 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from seesay.app.preview import SandboxedPreview
+from seesay.app.workers import BackgroundTask
 from seesay.config import Settings
-from seesay.errors import SeeSayError
 from seesay.vision.images import EXTENSIONS
 
 log = logging.getLogger(__name__)
@@ -92,32 +93,6 @@ class HtmlHighlighter(QSyntaxHighlighter):
             start = text.find("<!--", end + 3)
 
 
-class _Signals(QObject):
-    done = Signal(object)
-    failed = Signal(str)
-    progress = Signal(str)
-
-
-class _Task(QRunnable):
-    """Runs ``fn(progress)`` on the pool and reports through Qt signals (queued to the UI thread)."""
-
-    def __init__(self, fn: Callable[[Callable[[str], None]], Any]) -> None:
-        super().__init__()
-        self.fn = fn
-        self.signals = _Signals()
-
-    def run(self) -> None:
-        try:
-            result = self.fn(self.signals.progress.emit)
-        except SeeSayError as e:
-            self.signals.failed.emit(str(e))
-        except Exception as e:  # a bug must not take the app down: show it in place
-            log.exception("sketch task failed")
-            self.signals.failed.emit(f"Something went wrong: {e}")
-        else:
-            self.signals.done.emit(result)
-
-
 def dropped_image(mime: Any) -> tuple[Path | None, str]:
     """The image file a drag carries, or None and why it is refused."""
     if not mime.hasUrls():
@@ -131,6 +106,29 @@ def dropped_image(mime: Any) -> tuple[Path | None, str]:
     if path.suffix.lower() not in EXTENSIONS:
         return None, f"{path.name} is not an image (PNG, JPEG, WebP, BMP, GIF or TIFF)."
     return path, ""
+
+
+class ScaledImage(QLabel):
+    """Shows a picture fitted to the label, re-fitted whenever the label is resized."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._source = QPixmap()
+        # Ignored: the pixmap must not dictate the label's size, or fitting would feed back.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+
+    def set_image(self, pixmap: QPixmap) -> None:
+        self._source = pixmap
+        self._fit()
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        if not self._source.isNull():
+            self.setPixmap(self._source.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                               Qt.TransformationMode.SmoothTransformation))
 
 
 class SketchStudio(QWidget):
@@ -158,7 +156,7 @@ class SketchStudio(QWidget):
         self.index = -1
         self.busy = False
         self._hand_version = False
-        self._tasks: set[_Task] = set()
+        self._tasks: set[BackgroundTask] = set()
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
         self.setAcceptDrops(True)
@@ -168,28 +166,23 @@ class SketchStudio(QWidget):
 
     def _build(self) -> None:
         bar = QHBoxLayout()
-        self.open_button = QPushButton("Open image…")
-        self.undo_button = QPushButton("Undo")
-        self.redo_button = QPushButton("Redo")
-        self.save_button = QPushButton("Save as…")
-        self.browser_button = QPushButton("Open in browser")
-        self.copy_button = QPushButton("Copy code")
-        for b in (
-            self.open_button,
-            self.undo_button,
-            self.redo_button,
-            self.save_button,
-            self.browser_button,
-            self.copy_button,
-        ):
-            bar.addWidget(b)
+        # Short labels, full words in tooltips: the bar must fit an 800-pixel-wide window.
+        buttons = [("Open…", "Open an image of a sketch (Ctrl+O)"), ("Undo", "Previous version"),
+                   ("Redo", "Next version"), ("Save…", "Save the page as one .html file"),
+                   ("Browser", "Open the page in your web browser"), ("Copy", "Copy the page's code")]
+        (self.open_button, self.undo_button, self.redo_button, self.save_button, self.browser_button,
+         self.copy_button) = made = [QPushButton(text) for text, _tip in buttons]
+        for button, (_text, tip) in zip(made, buttons, strict=True):
+            button.setToolTip(tip)
+            bar.addWidget(button)
         bar.addStretch(1)
         self.version_label = QLabel("")
         bar.addWidget(self.version_label)
 
-        self.image_label = QLabel("Drop, paste or open a photo of a sketch")
+        self.image_label = ScaledImage("Drop, paste or open a photo of a sketch")
         self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image_label.setMinimumSize(220, 160)
+        self.image_label.setWordWrap(True)
+        self.image_label.setMinimumSize(140, 120)
         self.image_label.setStyleSheet("QLabel { border: 1px dashed #9aa3b5; color: #5b6478; }")
         self.preview = SandboxedPreview(self)
         self.editor = QPlainTextEdit()
@@ -275,15 +268,7 @@ class SketchStudio(QWidget):
             self.failed.emit(f"{path.name} is not an image (PNG, JPEG, WebP, BMP, GIF or TIFF).")
             return False
         self.image_path = path
-        pix = QPixmap(str(path))
-        if not pix.isNull():
-            self.image_label.setPixmap(
-                pix.scaled(
-                    self.image_label.size(),
-                    Qt.AspectRatioMode.KeepAspectRatio,
-                    Qt.TransformationMode.SmoothTransformation,
-                )
-            )
+        self.image_label.set_image(QPixmap(str(path)))
         self.imageOpened.emit(str(path))
         settings, engine_provider = self.settings, self.engine_provider
 
@@ -373,7 +358,7 @@ class SketchStudio(QWidget):
     def _run(
         self, fn: Callable[[Callable[[str], None]], Any], on_done: Callable[[Any], None], text: str
     ) -> None:
-        task = _Task(fn)
+        task = BackgroundTask(fn)
         task.setAutoDelete(False)
         self._tasks.add(task)
 

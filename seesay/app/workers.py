@@ -16,10 +16,11 @@ import atexit
 import itertools
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThread, Signal, Slot
 
 from seesay.chat import ChatSession
 from seesay.config import Settings
@@ -204,3 +205,30 @@ class EngineHost(QObject):
         if done:
             self.worker._drop_engine()
         return bool(done)
+
+
+class TaskSignals(QObject):
+    done = Signal(object)
+    failed = Signal(str)
+    progress = Signal(str)
+
+
+class BackgroundTask(QRunnable):
+    """Runs ``fn(progress)`` on a thread pool and reports through Qt signals (queued to the
+    UI thread): image analysis, OCR and page generation, which must not block the window."""
+
+    def __init__(self, fn: Callable[[Callable[[str], None]], Any]) -> None:
+        super().__init__()
+        self.fn = fn
+        self.signals = TaskSignals()
+
+    def run(self) -> None:
+        try:
+            result = self.fn(self.signals.progress.emit)
+        except SeeSayError as e:
+            self.signals.failed.emit(str(e))
+        except Exception as e:  # a bug must not take the app down: show it in place
+            log.exception("background task failed")
+            self.signals.failed.emit(f"Something went wrong: {e}")
+        else:
+            self.signals.done.emit(result)

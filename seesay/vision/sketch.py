@@ -245,12 +245,17 @@ def find_shapes(ink: np.ndarray) -> tuple[list[_Shape], np.ndarray, float]:
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     gh = _glyph_height(stats)
     shapes: list[_Shape] = []
+    hgt, wid = ink.shape
+    edge = max(4, int(0.012 * min(hgt, wid)))
     for i in range(1, n):
         x, y, w, h, area = (int(v) for v in stats[i])
         if max(w, h) < 0.5 * gh or area < 12:
             continue
         if w >= 3 * gh and h <= 0.8 * gh:
-            shapes.append(_Shape("hline", (x, y, w, h), i))
+            # A flat stroke hugging the top or bottom border is the paper's edge left over
+            # from a photo's perspective correction, not a drawn line.
+            if y > edge and y + h < hgt - edge:
+                shapes.append(_Shape("hline", (x, y, w, h), i))
             continue
         crop = (labels[y : y + h, x : x + w] == i).astype(np.uint8)
         contours, _ = cv2.findContours(crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)

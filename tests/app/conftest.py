@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-import seesay.app  # noqa: F401  (applies the PySide6 work-around before any Qt call)
 from seesay.app.collector import MainThreadCollector
 from seesay.app.main import build_window, create_application
 from seesay.app.main_window import MainWindow

@@ -72,3 +72,13 @@ def test_blank_page_gives_an_empty_layout(tmp_path: Path) -> None:
     Image.new("RGB", (800, 600), (250, 250, 248)).save(tmp_path / "blank.png")
     layout = analyse_image(tmp_path / "blank.png")
     assert layout.elements == [] and "no drawn elements found" in layout.notes
+
+
+@pytest.mark.slow
+def test_paper_edges_of_a_photo_are_not_elements(tmp_path: Path) -> None:
+    """After perspective correction the paper's edge can survive as a flat stroke at the border."""
+    sample = evalset.make("landing", "photo", seed=4)
+    image = tmp_path / "photo.png"
+    sample.image.save(image)
+    found = sorted((e.type, e.text) for e in analyse_image(image).elements)
+    assert found == sorted((e["type"], e["text"]) for e in sample.elements)
