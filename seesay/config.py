@@ -75,6 +75,13 @@ class VisionSettings:
                                  lo=1_000_000, hi=170_000_000)
     max_side: int = _opt(1600, "Images are analysed at most this many pixels on their longer side.",
                          lo=400, hi=8000)
+    vlm_model: str = _opt("", "Vision-language model that draws pages from sketches: empty for none (the "
+                              "offline pipeline), else a local folder or a Hugging Face id already in the "
+                              "cache (Qwen2.5-VL, SmolVLM/Idefics3 or LLaVA families).")
+    vlm_device: str = _opt("auto", "Where the vision-language model runs: auto picks CUDA (bfloat16) when "
+                                   "present, else CPU (float32).", choices=("auto", "cpu", "cuda", "cuda:N"))
+    vlm_max_new_tokens: int = _opt(2048, "Longest page the vision-language model may write, in tokens.",
+                                   lo=64, hi=32768)
 
 
 @dataclass(frozen=True)

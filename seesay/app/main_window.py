@@ -29,6 +29,7 @@ from seesay.store import HistoryStore
 
 log = logging.getLogger(__name__)
 
+IMAGE_QUESTION = "Describe this image. If it is a sketch or screenshot of a web page, list its parts."
 NARROW_PX = 1000
 COLLAPSE_PX = 640
 
@@ -265,9 +266,15 @@ class MainWindow(QMainWindow):
         settings = self.settings
 
         def work(_progress: Any) -> str:
+            from seesay.vision import vlm
             from seesay.vision.describe import describe_layout
             from seesay.vision.sketch import analyse_image
 
+            model = vlm.for_settings(settings)
+            if model is not None:  # a vision-language model can really look at the picture
+                answer = model.stream_answer(path, IMAGE_QUESTION).text().strip()
+                if answer:
+                    return answer
             layout = analyse_image(path, max_pixels=settings.vision.max_image_pixels,
                                    max_side=settings.vision.max_side)
             return describe_layout(layout, path.name)

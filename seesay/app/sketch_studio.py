@@ -337,12 +337,13 @@ class SketchStudio(QWidget):
         if self.busy or self.index < 0:
             return False
         page, engine_provider = self.current_html(), self.engine_provider
+        settings, image = self.settings, self.image_path
 
         def work(progress: Callable[[str], None]) -> Any:
             from seesay.vision.pipeline import revise
 
             engine = engine_provider() if engine_provider else None
-            return revise(page, instruction, engine=engine)
+            return revise(page, instruction, engine=engine, settings=settings, image=image)
 
         def done(result: Any) -> None:
             if result.source == "unchanged":

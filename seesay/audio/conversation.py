@@ -177,13 +177,15 @@ class VoiceLoop:
                     continue
                 if self.cb.level is not None:
                     self.cb.level(level_of(frame))
-                if self.push_to_talk:
-                    pressed = self._ptt.is_set()
+                pressed = self._ptt.is_set()
+                # push-to-talk also works in hands-free mode: holding the key overrides the VAD
+                if self.push_to_talk or pressed or was_pressed:
                     if pressed:
                         self._ptt_frames.append(frame)
                     elif was_pressed:
                         audio = np.concatenate(self._ptt_frames) if self._ptt_frames else np.zeros(0)
                         self._ptt_frames = []
+                        self.endpointer.reset()  # what the VAD half-heard is part of this turn
                         self._turn(audio, endpoint_s=0.0)
                     was_pressed = pressed
                     continue
@@ -264,6 +266,8 @@ class VoiceLoop:
             timing.tts_first_sentence_s = t.first_tts_s
             if result.status == "complete":
                 self.player.wait()
+            else:  # stopped from elsewhere too (the chat's Stop button): stop talking as well
+                self.player.stop()
         except SeeSayError as e:
             self._emit_error(e)
         except Exception as e:  # engine/TTS bug: report it, keep listening

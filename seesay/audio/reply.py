@@ -78,7 +78,7 @@ class ReplySpeaker:
         sentences: queue.Queue[str | None] = queue.Queue()
         tts = threading.Thread(target=self._speak, args=(sentences, timing), name="seesay-tts", daemon=True)
         tts.start()
-        splitter = SentenceSplitter()
+        splitter = SentenceSplitter(early=True)  # the first clause is spoken as soon as it is written
         parts: list[str] = []
         count = 0
 

@@ -6,6 +6,13 @@ an ending when whitespace follows and it does not close an abbreviation ("e.g.",
 its point. Fenced code blocks are held whole (they become one spoken note), every
 Markdown line break ends a unit, a run-on sentence is cut at a comma once it grows
 long, and :meth:`SentenceSplitter.flush` returns the unfinished remainder.
+
+With ``early=True`` (the voice loop) the *first* unit is cut sooner: at a clause
+boundary (comma, colon, dash) once it has a few words, or before a joining word
+("that", "with", "because"...) once it has several. The listener hears nothing until
+that unit is written *and* synthesised, so a 25-word opening sentence costs a second
+of silence; a short opening clause sounds natural, and later sentences are written and
+synthesised while it plays.
 """
 
 from __future__ import annotations
@@ -22,6 +29,14 @@ _END = re.compile(r"""([.!?…]+|[。！？])(["'”’)\]»*_]*)(\s+)""")
 _FENCE = "```"
 LONG = 220  # characters after which a sentence is cut at a comma or a space
 _SOFT_BREAK = re.compile(r"[,;:–—]\s")
+CLAUSE_WORDS = 4  # an early first unit ends at a comma/colon/dash after at least this many words
+PHRASE_WORDS = 7  # ... or before a joining word after at least this many
+MAX_FIRST_WORDS = 16  # ... or, failing both, after this many
+JOINERS = frozenset("""
+and but or so because that which who whose where when while with without although though unless
+until since if than after before like
+""".split())  # noqa: SIM905 - a word list reads better so
+_WORD = re.compile(r"\S+")
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
@@ -43,9 +58,11 @@ def _is_abbreviation(text: str, dot: int) -> bool:
 class SentenceSplitter:
     """``feed(delta)`` returns the sentences completed so far; ``flush()`` the rest."""
 
-    def __init__(self, long: int = LONG) -> None:
+    def __init__(self, long: int = LONG, *, early: bool = False) -> None:
         self._buf = ""
         self.long = long
+        self.early = early
+        self._pieces = 0
 
     def feed(self, delta: str) -> list[str]:
         self._buf += delta
@@ -56,6 +73,7 @@ class SentenceSplitter:
                 break
             if piece.strip():
                 out.append(piece.strip())
+                self._pieces += 1
         return out
 
     def flush(self) -> list[str]:
@@ -75,6 +93,8 @@ class SentenceSplitter:
                 return None  # the closing fence line may still be growing
             return self._take(end + 1)
         cut = self._boundary(buf, limit)
+        if cut is None and self.early and self._pieces == 0 and fence != 0:
+            cut = _early_cut(buf[:limit])
         if cut is None and fence > 0:
             cut = fence  # text before a code block is a unit of its own
         if cut is None and len(buf) > self.long:
@@ -102,6 +122,27 @@ class SentenceSplitter:
     def _take(self, n: int) -> str:
         piece, self._buf = self._buf[:n], self._buf[n:]
         return piece
+
+
+def _early_cut(head: str) -> int | None:
+    """Where an opening clause of ``head`` can be spoken on its own, if anywhere yet.
+
+    Only whole words count (a word is whole once whitespace follows it); a cut before a
+    joining word needs the word before it to end in a letter or digit, so a Markdown
+    marker or an open bracket is never left dangling.
+    """
+    words = [m for m in _WORD.finditer(head) if m.end() < len(head)]
+    for i, m in enumerate(words):
+        n, word = i + 1, m.group()
+        if n >= CLAUSE_WORDS and (word[-1] in ",;:" or word in ("-", "–", "—")):
+            return m.end()
+        if n >= PHRASE_WORDS and i + 1 < len(words):
+            following = words[i + 1].group().lower().strip("\"'*_(")
+            if following in JOINERS and word[-1].isalnum():
+                return m.end()
+        if n >= MAX_FIRST_WORDS:
+            return m.end()
+    return None
 
 
 def split_all(text: str) -> list[str]:

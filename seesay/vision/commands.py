@@ -19,6 +19,8 @@ def add_commands(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     sketch.add_argument("--layout", type=Path, metavar="FILE", help="also write the layout JSON here")
     sketch.add_argument("--instruction", metavar="TEXT", help='a revision, e.g. "make the header dark blue"')
     sketch.add_argument("--refine", action="store_true", help="let the chat model polish copy and colours")
+    sketch.add_argument("--vlm", metavar="MODEL", help="draw the page with this vision-language model "
+                        "(a local folder or cached Hugging Face id; sets vision.vlm_model)")
     sketch.set_defaults(func=_sketch)
 
     bench = bench_group(sub, parents)
@@ -54,6 +56,8 @@ def _settings(args: argparse.Namespace, settings: Settings) -> Settings:
     overrides: dict[str, Any] = {}
     if getattr(args, "refine", False):
         overrides["vision.refine_with_llm"] = True
+    if getattr(args, "vlm", None):
+        overrides["vision.vlm_model"] = args.vlm
     return settings.replace(overrides, source="command line") if overrides else settings
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from seesay.config import Settings
+from seesay.errors import SeeSayError
 from seesay.vision import html as page_html
 from seesay.vision.sketch import Layout, analyse_image
 
@@ -52,7 +53,19 @@ def sketch_to_page(
     page = page_html.render_page(layout)
     source = "layout"
     timings["render"] = time.perf_counter() - t
-    if engine is not None and settings.vision.refine_with_llm:
+    model = _vision_model(settings, notes)
+    if model is not None:
+        say(f"Drawing the page with {model.model_name}…")
+        t = time.perf_counter()
+        try:
+            result = model.sketch_page(image, page, layout.labels())
+            page, source = result.html, result.source
+            notes.extend(result.notes)
+        except SeeSayError as e:  # the offline page is the floor, whatever the model does
+            log.warning("vision model failed: %s", e)
+            notes.append(f"vision model failed ({e}); kept the page from the sketch")
+        timings["vlm"] = time.perf_counter() - t
+    elif engine is not None and settings.vision.refine_with_llm:
         say("Polishing the page…")
         t = time.perf_counter()
         result = page_html.refine(layout, engine)
@@ -62,13 +75,61 @@ def sketch_to_page(
     if instruction:
         say("Applying your instruction…")
         t = time.perf_counter()
-        result = revise(page, instruction, engine=engine)
+        result = revise(page, instruction, engine=engine, settings=settings, image=image)
         timings["revise"] = time.perf_counter() - t
         notes.extend(result.notes)
         page = result.html
     return SketchResult(layout, page, source, notes, timings)
 
 
-def revise(page: str, instruction: str, *, engine: Any = None) -> page_html.PageResult:
-    """A revision through the chat model when given (validated), else simple rules."""
-    return page_html.apply_instruction(page, instruction, engine)
+def revise(
+    page: str,
+    instruction: str,
+    *,
+    engine: Any = None,
+    settings: Settings | None = None,
+    image: Path | str | bytes | None = None,
+) -> page_html.PageResult:
+    """A revision through the vision model when configured, else the chat model (validated), else rules.
+
+    Without ``settings`` the vision model of the last :func:`sketch_to_page` is used, so
+    a caller that only keeps the page (the studio) still revises with the model that
+    drew it. ``image`` (the sketch) is sent along when given.
+    """
+    notes: list[str] = []
+    model = _vision_model(settings, notes) if settings is not None else _last_model
+    fallback = lambda: page_html.apply_instruction(page, instruction, engine)  # noqa: E731
+    if model is None or not instruction.strip():
+        result = fallback()
+    else:
+        try:
+            result = model.revise_page(page, instruction, image, fallback)
+        except SeeSayError as e:
+            log.warning("vision model revision failed: %s", e)
+            result = fallback()
+            result.notes.insert(0, f"vision model failed ({e})")
+    result.notes[:0] = notes
+    return result
+
+
+_last_model: Any = None
+
+
+def _vision_model(settings: Settings, notes: list[str]) -> Any:
+    """The configured, loaded VisionLanguageModel, or None (with a note when it cannot be used)."""
+    global _last_model
+    _last_model = None
+    if not settings.vision.vlm_model.strip():
+        return None
+    from seesay.vision import vlm
+
+    try:
+        model = vlm.for_settings(settings)
+        if model is not None:
+            model.load()
+    except SeeSayError as e:
+        log.warning("vision model unavailable: %s", e)
+        notes.append(f"vision model unavailable ({e}); used the offline pipeline")
+        return None
+    _last_model = model
+    return model
