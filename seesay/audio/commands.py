@@ -8,6 +8,7 @@ import sys
 import time
 from typing import Any
 
+from seesay.cli import bench_commands
 from seesay.config import Settings
 from seesay.errors import InputError, SeeSayError
 
@@ -33,21 +34,10 @@ def add_commands(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     voice.add_argument("--no-history", action="store_true", help="do not save this conversation")
     voice.set_defaults(func=_voice)
 
-    bench = _bench_subparsers(sub, parents)
+    bench = bench_commands(sub, parents)
     bv = bench.add_parser("voice", parents=parents, help="STT/TTS speed and voice-to-voice latency")
     bv.add_argument("--turns", type=int, default=10, help="full turns to time (p50 over them)")
     bv.set_defaults(func=_bench_voice)
-
-
-def _bench_subparsers(sub: Any, parents: list[argparse.ArgumentParser]) -> Any:
-    """The ``bench`` group's sub-commands, creating the group if no module made it yet."""
-    bench = sub.choices.get("bench")
-    if bench is None:
-        bench = sub.add_parser("bench", parents=parents, help="measure performance; prints JSON")
-    for action in bench._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
 
 
 def _transcribe(args: argparse.Namespace, settings: Settings) -> int:

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from seesay.cli import bench_commands
 from seesay.config import Settings
 from seesay.errors import InputError, SeeSayError
 
@@ -26,9 +27,8 @@ def add_commands(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     pull.set_defaults(func=_pull)
     models.set_defaults(func=_models)
 
-    bench = sub.add_parser("bench", parents=parents, help="measure performance; prints JSON")
-    bsub = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
-    llm = bsub.add_parser("llm", parents=parents, help="engine vs plain generate: load, TTFT, tokens/s, RSS")
+    llm = bench_commands(sub, parents).add_parser(
+        "llm", parents=parents, help="engine vs plain generate: load, TTFT, tokens/s, RSS")
     llm.add_argument("--tokens", type=int, default=64, help="tokens to decode per run")
     llm.add_argument("--runs", type=int, default=3, help="prompts to average over")
     llm.add_argument("--no-baseline", action="store_true", help="skip plain generate")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from seesay.cli import bench_commands
 from seesay.config import Settings
 from seesay.errors import InputError
 
@@ -23,7 +24,7 @@ def add_commands(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
                         "(a local folder or cached Hugging Face id; sets vision.vlm_model)")
     sketch.set_defaults(func=_sketch)
 
-    bench = bench_group(sub, parents)
+    bench = bench_commands(sub, parents)
     b = bench.add_parser(
         "sketch",
         parents=parents,
@@ -33,23 +34,6 @@ def add_commands(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     b.add_argument("--no-render", action="store_true", help="skip the headless Chromium page comparison")
     b.add_argument("--keep", type=Path, metavar="DIR", help="keep images, truth, layouts and pages here")
     b.set_defaults(func=_bench_sketch)
-
-
-def bench_group(sub: Any, parents: list[argparse.ArgumentParser]) -> Any:
-    """The ``bench`` sub-command group, whichever module created it first.
-
-    ``bench llm`` lives in seesay.inference.commands; argparse offers no public way to
-    look up an existing subparser's own sub-commands, so find its action (a stable
-    structure since Python 3.2) instead of creating a second ``bench`` that would
-    replace the first.
-    """
-    bench = sub.choices.get("bench")
-    if bench is None:
-        bench = sub.add_parser("bench", parents=parents, help="measure performance; prints JSON")
-    for action in bench._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
 
 
 def _settings(args: argparse.Namespace, settings: Settings) -> Settings:
