@@ -1,0 +1,138 @@
+"""``seesay bench serve``: many streaming clients against the real server on loopback.
+
+It starts the same app ``seesay serve`` runs (in this process, on a free port, no key)
+and fires ``clients`` concurrent streaming chat requests through plain HTTP. Because
+the chat lane serialises generation (see :mod:`seesay.server.limits`), throughput is
+about the engine's single-stream speed and latency grows with queue position; the
+numbers show what a user of several tools at once should expect. Greedy decoding with
+a few repeated prompts also checks that no stream lost or borrowed another's text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import threading
+import time
+from typing import Any
+
+import httpx
+
+from seesay.config import Settings
+
+PROMPTS = ("Name three colours.", "What is the capital of France?", "Say hello in French.",
+           "Count from one to five.")
+
+
+class LoopbackServer:
+    """Uvicorn on 127.0.0.1 in a background thread; ``url`` once started."""
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, name="seesay-bench-server", daemon=True)
+
+    def __enter__(self) -> LoopbackServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the benchmark server did not start")
+            time.sleep(0.02)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/v1"
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+async def stream_chat(client: httpx.AsyncClient, url: str, prompt: str, tokens: int) -> dict[str, Any]:
+    """One streaming request, timed; the reply text, its ids and usage for the consistency check."""
+    body = {"model": "seesay", "messages": [{"role": "user", "content": prompt}], "max_tokens": tokens,
+            "temperature": 0, "stream": True, "stream_options": {"include_usage": True}}
+    started = time.perf_counter()
+    first = None
+    parts: list[str] = []
+    ids: set[str] = set()
+    usage: dict[str, int] = {}
+    done = False
+    async with client.stream("POST", f"{url}/chat/completions", json=body) as response:
+        if response.status_code != 200:
+            return {"error": f"HTTP {response.status_code}", "prompt": prompt}
+        async for line in response.aiter_lines():
+            if not line.startswith("data: "):
+                continue
+            data = line[6:]
+            if data == "[DONE]":
+                done = True
+                break
+            event = json.loads(data)
+            if "error" in event:
+                return {"error": event["error"]["message"], "prompt": prompt}
+            ids.add(event["id"])
+            usage = event.get("usage") or usage
+            for choice in event["choices"]:
+                text = choice["delta"].get("content")
+                if text:
+                    first = first or time.perf_counter()
+                    parts.append(text)
+    end = time.perf_counter()
+    if not done or len(ids) != 1:
+        return {"error": "stream ended without [DONE] or mixed ids", "prompt": prompt}
+    return {"prompt": prompt, "text": "".join(parts), "id": ids.pop(), "latency": end - started,
+            "ttft": (first or end) - started, "tokens": usage.get("completion_tokens", 0)}
+
+
+async def run_clients(url: str, clients: int, tokens: int, api_key: str | None = None) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    limits = httpx.Limits(max_connections=clients + 4)
+    async with httpx.AsyncClient(headers=headers, timeout=600, limits=limits) as client:
+        started = time.perf_counter()
+        results = await asyncio.gather(*(stream_chat(client, url, PROMPTS[i % len(PROMPTS)], tokens)
+                                         for i in range(clients)))
+        wall = time.perf_counter() - started
+    ok = [r for r in results if "error" not in r]
+    by_prompt: dict[str, set[str]] = {}
+    for r in ok:
+        by_prompt.setdefault(r["prompt"], set()).add(r["text"])
+    latencies = sorted(r["latency"] for r in ok)
+    total = sum(r["tokens"] for r in ok)
+    return {
+        "clients": clients, "max_tokens": tokens, "errors": len(results) - len(ok),
+        "error_messages": sorted({r["error"] for r in results if "error" in r})[:5],
+        "unique_ids": len({r["id"] for r in ok}) == len(ok),
+        "consistent_replies": all(len(texts) == 1 for texts in by_prompt.values()),
+        "wall_s": round(wall, 2), "completion_tokens": total,
+        "throughput_tok_s": round(total / wall, 1) if wall else 0.0,
+        "latency_s": _percentiles(latencies),
+        "ttft_s": _percentiles(sorted(r["ttft"] for r in ok)),
+    }
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    if len(values) == 1:
+        return {"p50": round(values[0], 3), "p95": round(values[0], 3), "max": round(values[0], 3)}
+    q = statistics.quantiles(values, n=100, method="inclusive")
+    return {"p50": round(q[49], 3), "p95": round(q[94], 3), "max": round(values[-1], 3)}
+
+
+def bench_serve(settings: Settings, *, clients: int = 20, tokens: int = 32) -> dict[str, Any]:
+    """Start the server, warm the model with one request, then time ``clients`` concurrent streams."""
+    from seesay.inference import create_engine
+    from seesay.server import create_app
+
+    engine = create_engine(settings)
+    settings = settings.replace({"server.queue_size": max(settings.server.queue_size, clients + 1)})
+    with LoopbackServer(create_app(settings, engine)) as server:
+        t = time.perf_counter()
+        warm = asyncio.run(run_clients(server.url, 1, 4))
+        load_s = time.perf_counter() - t
+        result = asyncio.run(run_clients(server.url, clients, tokens))
+    return {"model": engine.model_name, "device": engine.device, "warmup_s": round(load_s, 2),
+            "warmup_errors": warm["errors"], **result}

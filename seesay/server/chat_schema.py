@@ -1,0 +1,69 @@
+"""Request shapes for ``/v1/chat/completions``, as strict as OpenAI's where it matters.
+
+Validation happens here, field by field, so a wrong type or range becomes a 422 that
+names the field (``messages[0].content``, ``temperature``) before any model work.
+Unknown fields are ignored, as OpenAI-compatible servers do, so newer clients keep
+working; options this server cannot honour (``n`` > 1, tools) are refused by name.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ImageURL(_Lenient):
+    url: str = Field(min_length=1, description="A data: URL (base64 PNG/JPEG/WebP); remote URLs are refused.")
+    detail: Literal["auto", "low", "high"] | None = None
+
+
+class TextPart(_Lenient):
+    type: Literal["text"]
+    text: str
+
+
+class ImagePart(_Lenient):
+    type: Literal["image_url"]
+    image_url: ImageURL
+
+
+ContentPart = Annotated[TextPart | ImagePart, Field(discriminator="type")]
+
+
+class ChatMessage(_Lenient):
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str | list[ContentPart] | None = None
+    name: str | None = None
+
+
+class StreamOptions(_Lenient):
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(_Lenient):
+    model: str = Field("", description="Any name; the server answers with its loaded chat model.")
+    messages: list[ChatMessage] = Field(min_length=1, max_length=1024)
+    max_tokens: int | None = Field(None, ge=1, le=32768)
+    max_completion_tokens: int | None = Field(None, ge=1, le=32768)
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    stop: str | Annotated[list[str], Field(max_length=4)] | None = Field(
+        None, description="Up to 4 sequences that end the reply.")
+    seed: int | None = Field(None, ge=0, le=2**63 - 1)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    n: int = Field(1, ge=1, le=1, description="Only one choice per request is generated.")
+    frequency_penalty: float | None = Field(None, ge=-2.0, le=2.0, description="Accepted, not used.")
+    presence_penalty: float | None = Field(None, ge=-2.0, le=2.0, description="Accepted, not used.")
+    user: str | None = None
+
+    def stop_sequences(self) -> tuple[str, ...]:
+        if self.stop is None:
+            return ()
+        items = [self.stop] if isinstance(self.stop, str) else list(self.stop)
+        return tuple(s for s in items if s)

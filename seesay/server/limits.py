@@ -1,0 +1,240 @@
+"""Back-pressure: body size limits, bounded queues and one worker per model.
+
+Why requests are serialised rather than interleaved: each model (the chat LLM, Whisper,
+the Piper voice) is one set of weights with one KV cache / one ONNX session, and the
+local engine already guards generation with a lock. Running two replies "at once"
+would only time-slice the same CPU cores or GPU, making every reply slower, doubling
+peak memory and, on a GPU, risking out-of-memory. So each model gets a :class:`Lane`:
+a single worker thread that runs one job at a time in arrival order (FIFO, which is
+fair), plus a bounded count of waiting jobs; when it is full the caller gets 429 with
+``Retry-After`` at once instead of waiting behind an unbounded backlog. Streaming
+replies hold their lane until they finish or the client goes away (cancelling the
+stream frees it at the next token). The event loop itself never runs model code, so
+``/v1/models`` and the other lanes stay responsive while a reply is generated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from starlette.responses import StreamingResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from seesay.server.errors import APIError, error_body
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_END = object()
+
+
+class Ticket:
+    """A place in a lane's queue; released exactly once, whoever finishes first."""
+
+    def __init__(self, lane: Lane) -> None:
+        self._lane = lane
+        self._released = False
+        self._lock = threading.Lock()
+
+    def release(self) -> None:
+        with self._lock:
+            if self._released:
+                return
+            self._released = True
+        self._lane._release()
+
+
+class Lane:
+    """One model's single worker thread with a bounded queue in front of it."""
+
+    def __init__(self, name: str, queue_size: int, retry_after_s: int = 2) -> None:
+        self.name = name
+        self.queue_size = queue_size
+        self.retry_after_s = retry_after_s
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"seesay-{name}")
+        self._pending = 0  # queued + running
+        self._lock = threading.Lock()
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    def reserve(self) -> Ticket:
+        """Take a place in the queue or fail fast with 429 (before any response has started)."""
+        with self._lock:
+            if self._pending >= self.queue_size:
+                raise APIError(429, f"The {self.name} model is busy ({self._pending} requests queued); "
+                                    f"retry shortly.", code="queue_full",
+                               headers={"Retry-After": str(self.retry_after_s)})
+            self._pending += 1
+        return Ticket(self)
+
+    def _release(self) -> None:
+        with self._lock:
+            self._pending -= 1
+
+    def background(self, fn: Callable[[], Any]) -> None:
+        """Run housekeeping (loading the model at startup) on the worker, outside the queue count."""
+        self._executor.submit(_logged, fn, self.name)
+
+    async def run(self, ticket: Ticket, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the worker; the ticket is released when it has finished."""
+
+        def job() -> T:
+            try:
+                return fn()
+            finally:
+                ticket.release()
+
+        future = self._executor.submit(job)
+        _release_if_dropped(future, ticket)
+        return await asyncio.wrap_future(future)
+
+    def stream(self, ticket: Ticket, produce: Callable[[], Iterator[T]],
+               cancel: Callable[[], None]) -> AsyncIterator[T]:
+        """Iterate ``produce()`` on the worker and hand each item to the event loop.
+
+        The worker pushes into an unbounded asyncio queue; items are small (text deltas,
+        one sentence of audio) and the producer stops as soon as ``cancel`` is called, so
+        a slow or vanished reader cannot pin the lane.
+        """
+        loop = asyncio.get_running_loop()
+        items: asyncio.Queue[Any] = asyncio.Queue()
+
+        def job() -> None:
+            try:
+                for item in produce():
+                    loop.call_soon_threadsafe(items.put_nowait, item)
+                loop.call_soon_threadsafe(items.put_nowait, _END)
+            except BaseException as e:  # handed to the reader, which reports it in the stream
+                loop.call_soon_threadsafe(items.put_nowait, _Failure(e))
+            finally:
+                ticket.release()
+
+        future = self._executor.submit(job)
+        _release_if_dropped(future, ticket)
+
+        async def read() -> AsyncIterator[T]:
+            try:
+                while True:
+                    item = await items.get()
+                    if item is _END:
+                        return
+                    if isinstance(item, _Failure):
+                        raise item.error
+                    yield item
+            finally:
+                if not future.done():
+                    cancel()
+
+        return read()
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _release_if_dropped(future: Any, ticket: Ticket) -> None:
+    """A job cancelled while still queued never runs its ``finally``; free its place here."""
+    future.add_done_callback(lambda f: ticket.release() if f.cancelled() else None)
+
+
+class _Failure:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _logged(fn: Callable[[], Any], name: str) -> None:
+    try:
+        fn()
+    except Exception:
+        log.exception("background job on the %s lane failed", name)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """413 for bodies over ``limit`` bytes, by Content-Length up front or by counting chunked uploads.
+
+    Pure ASGI (no buffering) so an oversized upload is refused before it is read into
+    memory, whatever route or parser would have consumed it.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > self.limit
+            except ValueError:
+                too_big = False
+            if too_big:
+                await self._refuse(send)
+                return
+        seen = 0
+        exceeded = False
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    exceeded = True
+                    raise _TooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if exceeded:
+                return  # the app's answer to a half-read body is replaced by our 413
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        with contextlib.suppress(_TooLarge):  # FastAPI may also turn it into a 400, which we replace
+            await self.app(scope, counting_receive, guarded_send)
+        if exceeded and not started:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        mb = self.limit / 1_000_000
+        body = json.dumps(error_body(413, f"The request body is larger than the server's limit of "
+                                          f"{mb:g} MB (server.max_body_mb).", code="body_too_large")).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class CancellingStreamingResponse(StreamingResponse):
+    """A streaming response that always runs ``on_close`` when it ends, however it ends.
+
+    Starlette cancels the body task when the client disconnects; a body iterator that
+    never started would then never run its own ``finally``. Hooking the response itself
+    guarantees the model is told to stop (``Stream.cancel``) so the lane is freed.
+    """
+
+    def __init__(self, content: AsyncIterator[Any], *, on_close: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._on_close = on_close
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._on_close()

@@ -1,0 +1,131 @@
+"""Who may call the API: a bearer key, loopback by default, nothing cross-origin.
+
+The key is generated once with :func:`secrets.token_urlsafe` and kept in the user's
+config dir with 0600 permissions (or taken from ``SEESAY_API_KEY``), so other users on
+the machine and web pages in the browser cannot drive the models. Keys are compared
+with :func:`secrets.compare_digest` so response timing reveals nothing about them.
+Running without a key is allowed only on loopback, and then the ``Host`` header must
+name loopback too: otherwise a web page could reach the keyless API through DNS
+rebinding (the browser would think it is talking to the page's own host).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from seesay.config import ServerSettings
+from seesay.errors import ConfigError
+from seesay.paths import config_dir
+from seesay.server.errors import error_body
+
+log = logging.getLogger(__name__)
+
+ENV_KEY = "SEESAY_API_KEY"
+KEY_FILE = "server-api-key"
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    value: str
+    source: str  # "environment (SEESAY_API_KEY)" or the file's path
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip().strip("[]")
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def key_path(server: ServerSettings) -> Path:
+    return Path(server.api_key_file).expanduser() if server.api_key_file else config_dir() / KEY_FILE
+
+
+def load_or_create_key(server: ServerSettings, env: dict[str, str] | None = None) -> ApiKey:
+    """The key from the environment, else the key file, else a new key written to that file (0600)."""
+    env = dict(os.environ) if env is None else env
+    given = env.get(ENV_KEY, "").strip()
+    if given:
+        return ApiKey(given, f"environment ({ENV_KEY})")
+    path = key_path(server)
+    if path.exists():
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            log.warning("%s was readable by others (mode %o); tightening it to 0600", path, mode)
+            path.chmod(0o600)
+        value = path.read_text(encoding="utf-8").strip()
+        if not value:
+            raise ConfigError(f"server.api_key_file: {path} is empty; delete it to get a new key.")
+        return ApiKey(value, str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another `seesay serve` made it a moment ago: use theirs
+        return load_or_create_key(server, env)
+    except OSError as e:
+        raise ConfigError(f"server.api_key_file: cannot create {path}: {e.strerror or e}") from e
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(value + "\n")
+    log.info("created a new API key in %s", path)
+    return ApiKey(value, str(path))
+
+
+def _host_of(header: bytes) -> str:
+    text = header.decode("latin-1").strip()
+    if text.startswith("["):
+        return text[1:text.find("]")] if "]" in text else text
+    return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
+
+
+class AuthMiddleware:
+    """Checks ``Authorization: Bearer <key>`` before any body is read (so 401 comes before 413/422)."""
+
+    def __init__(self, app: ASGIApp, key: str | None) -> None:
+        self.app = app
+        self._key = key.encode() if key else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        if self._key is None:
+            host = _host_of(headers.get(b"host", b"localhost"))
+            if not is_loopback(host):
+                await _deny(send, 403, f"Host {host!r} is not loopback; this keyless server only answers "
+                                       "requests addressed to localhost.", "host_not_allowed")
+                return
+        else:
+            auth = headers.get(b"authorization", b"")
+            scheme, _, token = auth.partition(b" ")
+            if not auth:
+                await _deny(send, 401, "Missing API key: send 'Authorization: Bearer <key>'. `seesay serve` "
+                                       "prints where the key is stored.", "missing_api_key")
+                return
+            if scheme.lower() != b"bearer" or not secrets.compare_digest(token.strip(), self._key):
+                await _deny(send, 401, "Incorrect API key.", "invalid_api_key")
+                return
+        await self.app(scope, receive, send)
+
+
+async def _deny(send: Send, status: int, message: str, code: str) -> None:
+    body = json.dumps(error_body(status, message, code=code)).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 401:
+        headers.append((b"www-authenticate", b'Bearer realm="seesay"'))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
