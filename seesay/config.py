@@ -116,6 +116,23 @@ class VoiceSettings:
 
 
 @dataclass(frozen=True)
+class ServerSettings:
+    host: str = _opt("127.0.0.1", "Address `seesay serve` listens on; anything but loopback exposes the "
+                                  "API to the network and always needs the API key.")
+    port: int = _opt(8765, "TCP port for `seesay serve`; 0 picks a free one.", lo=0, hi=65535)
+    api_key_file: str = _opt("", "File holding the API key: empty for server-api-key in the config dir "
+                                 "(made on first run, 0600). SEESAY_API_KEY overrides it.")
+    require_key_on_loopback: bool = _opt(True, "Ask for the API key even from this computer; off lets local "
+                                               "tools connect without one (never on other addresses).")
+    max_body_mb: int = _opt(25, "Largest request body in megabytes (audio uploads, images in chat).",
+                            lo=1, hi=1024)
+    queue_size: int = _opt(32, "Requests that may wait for each model before new ones get 429 Too Many "
+                               "Requests.", lo=1, hi=4096)
+    cors_origins: str = _opt("", "Comma-separated browser origins allowed to call the API (CORS); empty "
+                                 "for none.")
+
+
+@dataclass(frozen=True)
 class Settings:
     model: ModelSettings = field(default_factory=ModelSettings)
     generation: GenerationSettings = field(default_factory=GenerationSettings)
@@ -123,6 +140,7 @@ class Settings:
     remote: RemoteSettings = field(default_factory=RemoteSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     vision: VisionSettings = field(default_factory=VisionSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
 
     def get(self, key: str) -> Any:
         section, name = _split(key)
@@ -155,6 +173,7 @@ _SECTIONS: dict[str, type] = {
     "remote": RemoteSettings,
     "vision": VisionSettings,
     "voice": VoiceSettings,
+    "server": ServerSettings,
 }
 
 
