@@ -21,6 +21,11 @@ from seesay.errors import AudioError
 
 log = logging.getLogger(__name__)
 
+# One ONNX thread, no spin-waiting: in the voice loop Piper synthesises sentence 1 while the
+# LLM writes sentence 2, and onnxruntime's default (a thread per core, each spinning between
+# ops) takes the cores the LLM needs and makes both slower. Alone, one thread is ~as fast.
+TTS_THREADS = 1
+
 
 @runtime_checkable
 class Synthesizer(Protocol):
@@ -45,7 +50,8 @@ def bundled_voice() -> tuple[Path, Path]:
 class PiperSynthesizer:
     """Piper ONNX voice; ``speed`` > 1 talks faster (Piper's length_scale is its inverse)."""
 
-    def __init__(self, voice: str = "", *, speed: float = 1.0, use_cuda: bool = False) -> None:
+    def __init__(self, voice: str = "", *, speed: float = 1.0, use_cuda: bool = False,
+                 threads: int = TTS_THREADS) -> None:
         if voice:
             model = Path(voice).expanduser()
             config = model.with_name(model.name + ".json")
@@ -60,6 +66,7 @@ class PiperSynthesizer:
         self.model_path, self.config_path = model, config
         self.speed = speed
         self.use_cuda = use_cuda
+        self.threads = threads
         self.name = f"piper:{model.stem}"
         self._voice: Any = None
         self._lock = threading.Lock()  # one ONNX session; synthesis from two threads would interleave
@@ -67,12 +74,9 @@ class PiperSynthesizer:
     def load(self) -> None:
         if self._voice is not None:
             return
-        from piper import PiperVoice
-
         t0 = time.perf_counter()
         try:
-            self._voice = PiperVoice.load(self.model_path, config_path=self.config_path,
-                                          use_cuda=self.use_cuda)
+            self._voice = _load_voice(self.model_path, self.config_path, self.use_cuda, self.threads)
         except Exception as e:  # onnxruntime / json errors
             raise AudioError(f"The Piper voice {self.model_path} could not be loaded: {e}") from e
         log.info("loaded Piper voice %s in %.1f s", self.model_path.name, time.perf_counter() - t0)
@@ -86,6 +90,9 @@ class PiperSynthesizer:
         from piper import SynthesisConfig
 
         self.load()
+        # Control characters (a NUL from a pasted binary, say) crash the phonemizer; they are
+        # never spoken anyway.
+        text = "".join(c if c.isprintable() or c in "\n\t" else " " for c in text)
         if not text.strip():
             return
         config = SynthesisConfig(length_scale=1.0 / self.speed)
@@ -97,6 +104,28 @@ class PiperSynthesizer:
         """The whole text as one array (for files and tests)."""
         parts = list(self.stream(text))
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+
+def _load_voice(model: Path, config: Path, use_cuda: bool, threads: int) -> Any:
+    """``PiperVoice.load`` with our own onnxruntime session options (it accepts none)."""
+    import json
+
+    import onnxruntime
+    from piper import PiperVoice
+    from piper.config import PiperConfig
+    from piper.voice import ESPEAK_DATA_DIR
+
+    options = onnxruntime.SessionOptions()
+    if threads > 0:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    providers: list[Any] = (["CUDAExecutionProvider", "CPUExecutionProvider"] if use_cuda
+                            else ["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(str(model), sess_options=options, providers=providers)
+    config_dict = json.loads(config.read_text(encoding="utf-8"))
+    return PiperVoice(config=PiperConfig.from_dict(config_dict), session=session,
+                      espeak_data_dir=Path(ESPEAK_DATA_DIR), download_dir=Path.cwd())
 
 
 def create_synthesizer(voice: Any) -> Synthesizer:

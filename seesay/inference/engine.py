@@ -45,7 +45,8 @@ class GenerationParams:
 
     @property
     def greedy(self) -> bool:
-        return self.temperature <= 0.0
+        # Below this, dividing logits by the temperature overflows to inf: it is argmax anyway.
+        return self.temperature < 1e-4
 
 
 @dataclass

@@ -35,7 +35,10 @@ def probabilities(logits: Tensor, params: GenerationParams) -> Tensor:
         drop = cumulative - sorted_logits.softmax(-1) > params.top_p
         drop[0] = False
         logits = logits.masked_fill(drop.scatter(0, order, drop), float("-inf"))
-    return logits.softmax(-1)
+    probs = logits.softmax(-1)
+    if not bool(torch.isfinite(probs).all()):  # extreme settings: fall back to the top token
+        return torch.nn.functional.one_hot(logits.argmax(), logits.shape[-1]).to(probs.dtype)
+    return probs
 
 
 class Sampler:

@@ -153,3 +153,11 @@ def test_static_step_matches_forward(model: torch.nn.Module) -> None:
         a = static._static_step(torch.tensor([token]), torch.tensor([pos]))
         b = dynamic.forward(torch.tensor([token]), pos)
         assert torch.allclose(a, b, atol=1e-4)
+
+
+def test_extreme_sampling_settings_stay_finite(model: torch.nn.Module) -> None:
+    """A temperature of 1e-300 (as a fuzzer sends) must not turn into NaN probabilities."""
+    loop = DecodeLoop(LeanDecoder(model, 256), None, set())
+    for temperature in (1e-300, 1e-5, 1e-3):
+        params = GenerationParams(max_new_tokens=4, temperature=temperature, top_p=0.01, top_k=1)
+        assert len(list(loop.run(PROMPT, params, lambda: False))) == 4
