@@ -153,6 +153,16 @@ class ChatPage(QWidget):
         self._start(ReplyRequest(self.session, self.settings, prompt=text), reply, user)
         return True
 
+    @Slot(object, str)
+    def show_spoken(self, request: ReplyRequest, prompt: str) -> None:
+        """A prompt the voice loop heard and already queued on the engine thread: shown and
+        streamed like a typed one (the voice speaks the reply, this view writes it)."""
+        user = self.view.add("user", prompt, meta={"source": "voice"})
+        reply = self.view.add("assistant", "", self._initial_status())
+        self._replies[request.id] = _Live(request, reply, user)
+        self._set_busy(request)
+        self.view.scroll_to_bottom()
+
     def add_exchange(self, prompt: str, answer: str, meta: dict[str, Any]) -> bool:
         """A question answered without the chat model (what the sketch reader saw in a dropped
         image), recorded in the conversation like any other turn; False while a reply streams."""

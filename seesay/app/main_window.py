@@ -22,6 +22,7 @@ from seesay.app.settings_dialog import SettingsDialog, needs_reload
 from seesay.app.sidebar import Sidebar
 from seesay.app.sketch_studio import SketchStudio, dropped_image
 from seesay.app.status import StatusPanel
+from seesay.app.voice_panel import VoicePanel
 from seesay.app.workers import BackgroundTask, EngineHost
 from seesay.config import Settings, keys, load_settings, save_settings
 from seesay.errors import ConfigError
@@ -46,6 +47,10 @@ class MainWindow(QMainWindow):
         self.banner = Banner()
         self.sidebar = Sidebar(store)
         self.chat = ChatPage(self.host, store, settings)
+        # The voice bar sits between the conversation and the composer, on the same engine and
+        # conversation as the chat: what is said shows up (and is stored) as chat messages.
+        self.voice = VoicePanel(self.host, lambda: self.chat.session, lambda: self.settings)
+        self.chat.layout().insertWidget(1, self.voice)
         self.views = QStackedWidget()
         self._view_names: dict[str, QWidget] = {}
         self.add_view("Chat", self.chat)
@@ -112,6 +117,9 @@ class MainWindow(QMainWindow):
                                "Turn a drawing into a web page")
         self.chat_view_action = a("Chat", "Ctrl+Shift+C", lambda: self.show_view("Chat"), "Back to the chat")
         self.open_image_action = a("Open sketch…", "Ctrl+O", self._open_sketch, "Open an image as a web page")
+        self.voice_action = a("Talk hands-free", "Ctrl+Shift+V", self._toggle_voice,
+                              "Start or stop listening")
+        self.voice_action.setCheckable(True)
         self.addAction(self.sidebar.rename_action)  # F2 anywhere in the window
         self.stop_action.setEnabled(False)
         self.regenerate_action.setEnabled(False)
@@ -123,8 +131,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         chat_menu = menus.addMenu("&Chat")
-        for action in (self.regenerate_action, self.stop_action, self.sidebar.rename_action,
-                       self.sidebar.delete_action):
+        for action in (self.regenerate_action, self.stop_action, self.voice_action,
+                       self.sidebar.rename_action, self.sidebar.delete_action):
             chat_menu.addAction(action)
         view_menu = menus.addMenu("&View")
         for action in (self.chat_view_action, self.sketch_action, self.sidebar_action,
@@ -137,6 +145,10 @@ class MainWindow(QMainWindow):
         worker.ready.connect(self._on_ready)
         worker.load_failed.connect(self._on_load_failed)
         self.chat.busy_changed.connect(self._on_busy)
+        self.voice.reply_started.connect(self.chat.show_spoken)
+        self.voice.listening_changed.connect(self.voice_action.setChecked)
+        self.voice.settings_changed.connect(self._on_voice_settings)
+        self.stop_action.triggered.connect(self.voice.interrupt)
         self.chat.reply_finished.connect(self.status.reply_stats)
         self.chat.conversation_created.connect(self._on_created)
         self.chat.history_changed.connect(self._refresh_sidebar)
@@ -325,6 +337,7 @@ class MainWindow(QMainWindow):
         old, self.settings = self.settings, new
         self.chat.settings = new
         self.chat.session.settings = new
+        self.voice.sync_settings()
         self.studio.settings = new
         try:
             base = load_settings(env={})  # the file alone: CLI flags and env are not saved
@@ -358,7 +371,20 @@ class MainWindow(QMainWindow):
         actions = [("Settings…", self.open_settings)] if key in ("config", "model") else []
         self.banner.show_message(key, text, level, actions)
 
+    @Slot()
+    def _toggle_voice(self) -> None:
+        self.show_view("Chat")
+        self.voice.toggle_listening()
+        self.voice_action.setChecked(self.voice.mic_button.isChecked())
+
+    @Slot(object)
+    def _on_voice_settings(self, changes: dict[str, Any]) -> None:
+        """The voice bar saved these itself; keep the window's copy (and the Settings dialog) in step."""
+        self.settings = self.settings.replace(changes, source="voice")
+        self.chat.settings = self.chat.session.settings = self.settings
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.voice.shutdown()  # frees the microphone and speaker; the models go with the process
         self.chat.stop()
         self.hide()  # gone at once, even if a model load must finish before the thread can end
         self.host.shutdown()  # waits for the token in hand (or a load in progress) to end

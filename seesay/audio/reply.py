@@ -26,6 +26,12 @@ log = logging.getLogger(__name__)
 
 AudioSink = Callable[[np.ndarray, int], None]
 
+# While the first sentence is synthesised the reader stops pulling tokens (a local engine
+# decodes lazily, so it pauses): on a small CPU the LLM and the TTS otherwise split the
+# cores and the first sound comes later. Later sentences have the whole first one's
+# playing time to be ready in, so they lose nothing audible. Bounded, in case TTS stalls.
+FIRST_AUDIO_WAIT_S = 2.0
+
 
 @dataclass
 class ReplyTiming:
@@ -57,11 +63,13 @@ class ReplySpeaker:
         self.on_delta = on_delta
         self.on_sentence = on_sentence
         self._cancel = threading.Event()
+        self._first_done = threading.Event()  # the first sentence is synthesised (or never will be)
         self._stream: Stream | None = None
         self.error: Exception | None = None
 
     def cancel(self) -> None:
         self._cancel.set()
+        self._first_done.set()
         if self._stream is not None:
             self._stream.cancel()
 
@@ -94,6 +102,8 @@ class ReplySpeaker:
                 if self.on_sentence is not None:
                     self.on_sentence(words)
                 sentences.put(words)
+                if count == 1:
+                    self._first_done.wait(FIRST_AUDIO_WAIT_S)
 
         try:
             for delta in stream:
@@ -108,6 +118,7 @@ class ReplySpeaker:
         finally:
             sentences.put(None)
             tts.join()
+            self._first_done.set()
         if self.error is not None and not self._cancel.is_set():
             raise self.error
         status = "interrupted" if self._cancel.is_set() or stream.cancelled else "complete"
@@ -117,6 +128,7 @@ class ReplySpeaker:
         while True:
             text = sentences.get()
             if text is None:
+                self._first_done.set()
                 return
             if self._cancel.is_set() or self.error is not None:
                 continue  # drain the queue so run() can finish
@@ -129,8 +141,11 @@ class ReplySpeaker:
                         timing.first_audio_at = time.perf_counter()
                         timing.first_tts_s = timing.first_audio_at - t0
                     self.sink(chunk, self.synthesizer.sample_rate)
+                    self._first_done.set()
+                self._first_done.set()  # also when the sentence made no sound
             except Exception as e:  # TTS or device failure: stop speaking, let run() report it
                 log.error("speaking failed: %s", e)
                 self.error = e
+                self._first_done.set()
                 if self._stream is not None:
                     self._stream.cancel()

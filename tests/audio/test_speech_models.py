@@ -191,3 +191,13 @@ def test_audiofile_stream_blocks_are_bounded(tmp_path) -> None:
     path = _sparse_wav(tmp_path / "ten.wav", 25)
     blocks = list(audiofile.stream(path, block_s=10))
     assert [len(b) for b in blocks] == [160000, 160000, 80000]
+
+
+def test_piper_with_a_thread_limit_speaks_the_same(synth) -> None:
+    """The onnxruntime session built with our own options (one thread, no spinning)."""
+    from seesay.audio.tts import PiperSynthesizer
+
+    limited = PiperSynthesizer(threads=1)
+    audio = limited.synthesize("Hello there.")
+    assert limited.sample_rate == synth.sample_rate
+    assert len(audio) == pytest.approx(len(synth.synthesize("Hello there.")), rel=0.05)

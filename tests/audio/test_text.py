@@ -89,3 +89,21 @@ def test_resampling_keeps_a_tone_and_streams_like_one_shot(src: int, dst: int) -
 def test_resampling_removes_what_the_new_rate_cannot_hold() -> None:
     x = np.sin(2 * np.pi * 12000 * np.arange(48000) / 48000).astype(np.float32)  # above 8 kHz Nyquist
     assert np.abs(resample(x, 48000, 16000)[200:-200]).max() < 0.01
+
+
+@pytest.mark.parametrize("text, first", [
+    ("The moon is a mysterious and beautiful celestial body that has captivated people. Yes.",
+     "The moon is a mysterious and beautiful celestial body"),
+    ("Well, the capital of France is Paris, of course.", "Well, the capital of France is Paris,"),
+    ("Paris. It is lovely, with the river.", "Paris."),
+    ("```py\nx = 1, 2, 3, 4, 5\n```\nDone.", "```py\nx = 1, 2, 3, 4, 5\n```"),
+])
+def test_early_mode_speaks_the_opening_clause_first(text: str, first: str) -> None:
+    s = SentenceSplitter(early=True)
+    out = []
+    for i in range(0, len(text), 3):
+        out += s.feed(text[i:i + 3])
+    out += s.flush()
+    assert out[0] == first
+    assert " ".join(out).split() == text.split()  # nothing lost or repeated
+    assert SentenceSplitter(early=True).feed("Hi there, how") == []  # too few words for a clause yet
