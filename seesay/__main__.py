@@ -1,3 +1,4 @@
 from seesay.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # a spawned child process (the speculative draft) imports this too
+    raise SystemExit(main())

@@ -60,9 +60,31 @@ def raise_missing(name: str) -> None:
 
 
 def _in_child(fn: Any, job: dict[str, Any]) -> dict[str, Any]:
+    """Run ``fn(job)`` in a fresh process (not a daemonic pool worker: the engine starts its
+    own draft process, which a daemonic process may not)."""
     ctx = mp.get_context("spawn")
-    with ctx.Pool(1) as pool:
-        return pool.apply(fn, (job,))
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_run_and_send, args=(fn, job, send))
+    child.start()
+    send.close()
+    try:
+        ok, value = receive.recv()
+    except EOFError:
+        raise RuntimeError(f"benchmark process died (exit code {child.exitcode})") from None
+    finally:
+        child.join()
+    if not ok:
+        raise RuntimeError(value)
+    return value
+
+
+def _run_and_send(fn: Any, job: dict[str, Any], send: Any) -> None:
+    try:
+        send.send((True, fn(job)))
+    except Exception as e:  # reported in the parent
+        import traceback
+
+        send.send((False, "".join(traceback.format_exception(e))))
 
 
 def _peak_rss_mb() -> float:

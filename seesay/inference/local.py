@@ -39,6 +39,11 @@ CALIBRATION = (
 )
 
 
+# From this size a separate draft process pays for its start-up (~3 s of a core); a
+# tiny model's draft steps are too short for the GIL contention to matter.
+PROCESS_DRAFT_PARAMS = 50_000_000
+
+
 class LocalEngine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -54,6 +59,7 @@ class LocalEngine:
         self.eos_ids: set[int] = set()
         self._draft_thread: threading.Thread | None = None
         self._abandon = threading.Event()
+        self._draft_process: list[Any] = []  # at most one DraftProcess, shared with the finalizer
         self._load_lock = threading.Lock()
         self._gen_lock = threading.Lock()
 
@@ -116,12 +122,13 @@ class LocalEngine:
             self.loop = DecodeLoop(target, None, self.eos_ids)
             if cpu_fp32 and decoder.int8_available():
                 # Built on the side: the first reply can start before the draft is ready.
-                self._draft_thread = threading.Thread(target=self._build_draft, args=(model, tokenizer),
+                start = self._start_draft if n_params >= PROCESS_DRAFT_PARAMS else self._build_draft
+                self._draft_thread = threading.Thread(target=start, args=(model, tokenizer),
                                                       name="seesay-draft-build", daemon=True)
                 self._draft_thread.start()
                 # A daemon thread still inside torch when the interpreter exits aborts the
                 # process; on exit (or when the engine goes away) stop the build and wait.
-                weakref.finalize(self, _abandon, self._abandon, self._draft_thread)
+                weakref.finalize(self, _abandon, self._abandon, self._draft_thread, self._draft_process)
             # The decoders hold every tensor they need (fused or packed copies); dropping the
             # transformers modules frees the originals, ~the model's size again.
             self.model = None
@@ -130,6 +137,26 @@ class LocalEngine:
         report(1.0, "Ready")
         log.info("loaded %s on %s (%d params, window %d)", self.model_name, self.device, n_params,
                  self.max_len)
+
+    def _start_draft(self, model: Any, tokenizer: Any) -> None:
+        """The draft in its own process (no GIL contention), else on a thread here."""
+        from seesay.inference.draft_process import DraftProcess
+
+        try:
+            process = DraftProcess(str(self.resolved.load_dir), self.max_len, CALIBRATION)
+        except Exception:  # e.g. inside a daemonic process, which may not have children
+            log.info("draft process unavailable; drafting on a thread", exc_info=True)
+        else:
+            self._draft_process.append(process)
+            if process.wait_ready() and not self._abandon.is_set():
+                assert self.loop is not None
+                self.loop.draft = process
+                log.info("speculative draft process ready")
+                return
+            log.warning("draft process did not start; drafting on a thread")
+            process.close()
+            self._draft_process.remove(process)
+        self._build_draft(model, tokenizer)
 
     def _build_draft(self, model: Any, tokenizer: Any) -> None:
         try:
@@ -144,6 +171,14 @@ class LocalEngine:
         assert self.loop is not None
         self.loop.draft = draft
         log.info("speculative draft ready")
+
+    def close(self) -> None:
+        """Stop the draft (thread or process) now rather than when the engine is collected."""
+        if self._draft_thread is not None:
+            _abandon(self._abandon, self._draft_thread, self._draft_process)
+            self._draft_process.clear()
+        if self.loop is not None:
+            self.loop.draft = None
 
     def wait_for_draft(self, timeout: float | None = None) -> bool:
         """Block until the speculative draft is built (for benchmarks); True if one is in use."""
@@ -247,9 +282,11 @@ class LocalEngine:
             ids = torch.tensor([[token]], device=self.torch_device)
 
 
-def _abandon(flag: threading.Event, thread: threading.Thread) -> None:
+def _abandon(flag: threading.Event, thread: threading.Thread, processes: list[Any]) -> None:
     flag.set()
     thread.join(timeout=5)
+    for process in processes:
+        process.close()
 
 
 def _replace_max(params: GenerationParams, max_new_tokens: int) -> GenerationParams:

@@ -161,3 +161,20 @@ def test_extreme_sampling_settings_stay_finite(model: torch.nn.Module) -> None:
     for temperature in (1e-300, 1e-5, 1e-3):
         params = GenerationParams(max_new_tokens=4, temperature=temperature, top_p=0.01, top_k=1)
         assert len(list(loop.run(PROMPT, params, lambda: False))) == 4
+
+
+def test_draft_process_gives_the_same_greedy_reply(model: torch.nn.Module, tiny_model_dir: Path) -> None:
+    from seesay.inference.draft_process import DraftProcess
+
+    process = DraftProcess(str(tiny_model_dir), 256, "calibration text: prose, code() and | tables |")
+    try:
+        assert process.wait_ready(120)
+        loop = DecodeLoop(LeanDecoder(model, 256, packed=packed_available()), process, eos_ids=set())
+        params = GenerationParams(max_new_tokens=40, temperature=0.0, repetition_penalty=1.0)
+        assert list(loop.run(PROMPT, params, lambda: False)) == hf_greedy(model, 40)
+        assert loop.drafted > 0
+        sampled = GenerationParams(max_new_tokens=20, temperature=1.0, top_k=5)
+        assert len(list(loop.run(PROMPT, sampled, lambda: False))) == 20  # a second session reuses it
+    finally:
+        process.close()
+    assert not process.process.is_alive()
