@@ -14,6 +14,7 @@ import contextlib
 import logging
 import multiprocessing as mp
 import threading
+import time
 from dataclasses import asdict
 from typing import Any
 
@@ -39,10 +40,16 @@ class DraftProcess:
         child.close()
         self.lock = threading.Lock()  # one generation at a time owns the pipe
 
-    def wait_ready(self, timeout: float = 120.0) -> bool:
-        if not self.conn.poll(timeout):
+    def wait_ready(self, timeout: float = 120.0, abandon: threading.Event | None = None) -> bool:
+        """True once the draft is built; False on failure, timeout or ``abandon`` (exit)."""
+        deadline = time.monotonic() + timeout
+        try:
+            while not self.conn.poll(0.1):
+                if time.monotonic() > deadline or (abandon is not None and abandon.is_set()):
+                    return False
+            return self.conn.recv() == ("ready",)
+        except (EOFError, OSError):  # the child died (or was stopped at exit)
             return False
-        return self.conn.recv() == ("ready",)
 
     def session(self, params: GenerationParams, eos_ids: set[int], limit: int) -> RemoteDrafter:
         return RemoteDrafter(self, params, eos_ids, limit)
@@ -50,9 +57,10 @@ class DraftProcess:
     def close(self) -> None:
         with contextlib.suppress(OSError, ValueError):  # already gone
             self.conn.send(("quit",))
-        self.process.join(timeout=5)
+        self.process.join(timeout=0.5)  # it keeps nothing worth waiting for
         if self.process.is_alive():
             self.process.kill()
+            self.process.join(timeout=5)
 
 
 class RemoteDrafter:

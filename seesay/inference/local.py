@@ -148,14 +148,18 @@ class LocalEngine:
             log.info("draft process unavailable; drafting on a thread", exc_info=True)
         else:
             self._draft_process.append(process)
-            if process.wait_ready() and not self._abandon.is_set():
+            ready = process.wait_ready(abandon=self._abandon)
+            if self._abandon.is_set():  # exiting, or the engine was closed: no fallback
+                return
+            if ready:
                 assert self.loop is not None
                 self.loop.draft = process
                 log.info("speculative draft process ready")
                 return
             log.warning("draft process did not start; drafting on a thread")
             process.close()
-            self._draft_process.remove(process)
+            if process in self._draft_process:
+                self._draft_process.remove(process)
         self._build_draft(model, tokenizer)
 
     def _build_draft(self, model: Any, tokenizer: Any) -> None:
