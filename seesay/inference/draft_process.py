@@ -22,7 +22,7 @@ import torch
 
 from seesay.inference.decoder import LeanDecoder
 from seesay.inference.engine import GenerationParams
-from seesay.inference.generate import MAX_AHEAD, WAIT_S, prefill
+from seesay.inference.generate import MAX_AHEAD, WAIT_S, advance, kept_guesses
 from seesay.inference.sampling import Sampler, penalize
 
 log = logging.getLogger(__name__)
@@ -87,12 +87,7 @@ class RemoteDrafter:
     def sync(self, seq: list[int]) -> None:
         with self.cond:
             self.epoch += 1
-            ahead = self.base + self.guesses
-            if len(ahead) >= len(seq) and ahead[:len(seq)] == seq:
-                cut = len(seq) - len(self.base)
-                self.guesses, self.probs = self.guesses[cut:], self.probs[cut:]
-            else:
-                self.guesses, self.probs = [], []
+            self.guesses, self.probs = kept_guesses(self.base, self.guesses, self.probs, seq)
             self.base = list(seq)
             self.conn.send(("sync", self.epoch, self.base))
 
@@ -180,6 +175,11 @@ def _child(conn: Any, load_dir: str, max_len: int, calibration: str) -> None:
         return
 
 
+def _can_draft(base: list[int], guesses: list[int], eos: set[int], limit: int) -> bool:
+    return (bool(base) and len(guesses) < MAX_AHEAD and not (guesses and guesses[-1] in eos)
+            and len(base) + len(guesses) < limit)
+
+
 def _serve(conn: Any, draft: LeanDecoder) -> None:
     fed: list[int] = []
     logits: torch.Tensor | None = None
@@ -195,9 +195,7 @@ def _serve(conn: Any, draft: LeanDecoder) -> None:
         epoch, base, guesses, probs = 0, [], [], []
         active = True
         while active:
-            can_draft = bool(base) and len(guesses) < MAX_AHEAD and not (guesses and guesses[-1] in eos) \
-                and len(base) + len(guesses) < limit
-            while (not can_draft and active) or conn.poll():
+            while (not _can_draft(base, guesses, eos, limit) and active) or conn.poll():
                 msg = conn.recv()
                 if msg[0] == "end":
                     active = False
@@ -208,21 +206,14 @@ def _serve(conn: Any, draft: LeanDecoder) -> None:
                     return
                 if msg[0] == "sync":
                     epoch, seq = msg[1], msg[2]
-                    ahead = base + guesses
-                    if len(ahead) >= len(seq) and ahead[:len(seq)] == seq:
-                        cut = len(seq) - len(base)
-                        guesses, probs = guesses[cut:], probs[cut:]
-                    else:
-                        guesses, probs = [], []
+                    guesses, probs = kept_guesses(base, guesses, probs, seq)
                     base = list(seq)
                     conn.send(("state", epoch, guesses, probs))
-                can_draft = bool(base) and len(guesses) < MAX_AHEAD and not (guesses and guesses[-1] in eos) \
-                    and len(base) + len(guesses) < limit
             if not active:
                 break
             snapshot = base + guesses
             try:
-                fed, logits = _advance(draft, fed, logits, snapshot)
+                fed, logits = advance(draft, fed, logits, snapshot, lambda: False)
                 history = torch.tensor(snapshot)
                 dist = sampler.distribution(logits, history)
                 if dist is None:
@@ -236,19 +227,3 @@ def _serve(conn: Any, draft: LeanDecoder) -> None:
             guesses.append(guess)
             probs.append(packed)
             conn.send(("guess", epoch, len(snapshot), guess, packed))
-
-
-def _advance(draft: LeanDecoder, fed: list[int], logits: torch.Tensor | None,
-             seq: list[int]) -> tuple[list[int], torch.Tensor]:
-    same = 0
-    for a, b in zip(fed, seq, strict=False):
-        if a != b:
-            break
-        same += 1
-    if same == len(seq) == len(fed) and logits is not None:
-        return fed, logits
-    if same == len(seq):
-        same -= 1
-    out = prefill(draft, seq[same:], same, lambda: False)
-    assert out is not None
-    return list(seq), out

@@ -40,6 +40,34 @@ def prefill(dec: LeanDecoder, ids: list[int], start: int,
     return logits
 
 
+def kept_guesses(base: list[int], guesses: list[int], probs: list[Any],
+                 seq: list[int]) -> tuple[list[int], list[Any]]:
+    """The guesses that still extend ``seq`` now that it is verified (none if it diverged)."""
+    ahead = base + guesses
+    if len(ahead) >= len(seq) and ahead[:len(seq)] == seq:
+        cut = len(seq) - len(base)
+        return guesses[cut:], probs[cut:]
+    return [], []
+
+
+def advance(draft: LeanDecoder, fed: list[int], logits: torch.Tensor | None, seq: list[int],
+            cancelled: Callable[[], bool]) -> tuple[list[int], torch.Tensor]:
+    """Logits after ``seq``, reusing the cached prefix ``fed`` that the draft already holds."""
+    same = 0
+    for a, b in zip(fed, seq, strict=False):
+        if a != b:
+            break
+        same += 1
+    if same == len(seq) == len(fed) and logits is not None:
+        return fed, logits
+    if same == len(seq):  # seq is a strict prefix of what was fed: replay its last token
+        same -= 1
+    out = prefill(draft, seq[same:], same, cancelled)
+    if out is None:
+        raise InterruptedError
+    return list(seq), out
+
+
 class _Drafter(threading.Thread):
     """Keeps up to MAX_AHEAD guesses past the verified sequence, restarting when told."""
 
@@ -61,12 +89,7 @@ class _Drafter(threading.Thread):
     def sync(self, seq: list[int]) -> None:
         """The verified sequence is now ``seq``; keep the guesses that still extend it."""
         with self.cond:
-            ahead = self.base + self.guesses
-            if len(ahead) >= len(seq) and ahead[:len(seq)] == seq:
-                cut = len(seq) - len(self.base)
-                self.guesses, self.probs = self.guesses[cut:], self.probs[cut:]
-            else:
-                self.guesses, self.probs = [], []
+            self.guesses, self.probs = kept_guesses(self.base, self.guesses, self.probs, seq)
             self.base = list(seq)
             self.cond.notify_all()
 
@@ -86,6 +109,8 @@ class _Drafter(threading.Thread):
     def run(self) -> None:
         try:
             self._loop()
+        except InterruptedError:  # stopped in the middle of a catch-up pass
+            return
         except BaseException as e:  # surfaced to the verifier by take()
             log.exception("draft thread failed")
             with self.cond:
@@ -103,7 +128,8 @@ class _Drafter(threading.Thread):
                 if self.stopped:
                     return
                 snapshot = self.base + self.guesses
-            logits = self._advance(snapshot)
+            self._fed, logits = advance(self.draft, self._fed, self._logits, snapshot, lambda: self.stopped)
+            self._logits = logits
             history = torch.tensor(snapshot)
             probs = self.sampler.distribution(logits, history)
             if probs is None:
@@ -115,23 +141,6 @@ class _Drafter(threading.Thread):
                     self.guesses.append(guess)
                     self.probs.append(probs)
                     self.cond.notify_all()
-
-    def _advance(self, seq: list[int]) -> torch.Tensor:
-        """Logits after ``seq``, reusing the cached prefix the draft already has."""
-        same = 0
-        for a, b in zip(self._fed, seq, strict=False):
-            if a != b:
-                break
-            same += 1
-        if same == len(seq) and self._logits is not None and same == len(self._fed):
-            return self._logits
-        if same == len(seq):  # seq is a strict prefix of what was fed: replay its last token
-            same -= 1
-        logits = prefill(self.draft, seq[same:], same, lambda: self.stopped)
-        if logits is None:
-            raise InterruptedError
-        self._fed, self._logits = list(seq), logits
-        return logits
 
 
 class DecodeLoop:
