@@ -133,11 +133,10 @@ class FasterWhisperTranscriber:
 
     def transcribe(self, audio: np.ndarray, *, offset: float = 0.0) -> Transcript:
         self.load()
-        audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
         t0 = time.perf_counter()
-        duration = len(audio) / RATE
-        if not len(audio) or _rms(audio) < SILENCE_RMS:
-            return Transcript("", [], self.language or "", duration, time.perf_counter() - t0)
+        audio, duration, silent = prepare_audio(audio, self.language)
+        if silent is not None:
+            return silent
         segments, info = self._model.transcribe(
             audio, language=self.language, beam_size=self.beam_size, word_timestamps=self.word_timestamps,
             vad_filter=False, condition_on_previous_text=False, without_timestamps=not self.word_timestamps)
@@ -148,6 +147,16 @@ class FasterWhisperTranscriber:
             out.append(Segment(float(s.start) + offset, float(s.end) + offset, s.text.strip(), words))
         text = " ".join(s.text for s in out if s.text).strip()
         return Transcript(text, out, info.language, duration, time.perf_counter() - t0)
+
+
+def prepare_audio(audio: np.ndarray, language: str | None) -> tuple[np.ndarray, float, Transcript | None]:
+    """Flat float32 16 kHz samples, their duration, and an empty transcript when there is
+    nothing to hear (Whisper invents words such as "Thank you." in silence)."""
+    audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
+    duration = len(audio) / RATE
+    if not len(audio) or _rms(audio) < SILENCE_RMS:
+        return audio, duration, Transcript("", [], language or "", duration, 0.0)
+    return audio, duration, None
 
 
 def _rms(x: np.ndarray) -> float:

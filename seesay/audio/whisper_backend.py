@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from seesay.audio.stt import RATE, SILENCE_RMS, Segment, Transcript, Word, _rms
+from seesay.audio.stt import Segment, Transcript, Word, prepare_audio
 from seesay.errors import AudioError
 
 log = logging.getLogger(__name__)
@@ -59,11 +59,10 @@ class OpenAIWhisperTranscriber:
 
     def transcribe(self, audio: np.ndarray, *, offset: float = 0.0) -> Transcript:
         self.load()
-        audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
         t0 = time.perf_counter()
-        duration = len(audio) / RATE
-        if not len(audio) or _rms(audio) < SILENCE_RMS:
-            return Transcript("", [], self.language or "", duration, 0.0)
+        audio, duration, silent = prepare_audio(audio, self.language)
+        if silent is not None:
+            return silent
         fp16 = str(next(self._model.parameters()).device).startswith("cuda")
         with self._lock:  # one model, one decode at a time
             result = self._model.transcribe(audio, language=self.language, fp16=fp16, temperature=0.0,

@@ -22,7 +22,7 @@ import torch
 
 from seesay.inference.decoder import LeanDecoder
 from seesay.inference.engine import GenerationParams
-from seesay.inference.generate import MAX_AHEAD, WAIT_S, advance, kept_guesses
+from seesay.inference.generate import MAX_AHEAD, GuessBuffer, advance, kept_guesses
 from seesay.inference.sampling import Sampler, penalize
 
 log = logging.getLogger(__name__)
@@ -63,18 +63,14 @@ class DraftProcess:
             self.process.join(timeout=5)
 
 
-class RemoteDrafter:
+class RemoteDrafter(GuessBuffer):
     """The verifier's side of one generation: same interface as the thread drafter."""
 
     def __init__(self, owner: DraftProcess, params: GenerationParams, eos_ids: set[int], limit: int) -> None:
+        super().__init__()
         self.owner = owner
         self.conn = owner.conn
-        self.cond = threading.Condition()
         self.epoch = 0
-        self.base: list[int] = []
-        self.guesses: list[int] = []
-        self.probs: list[torch.Tensor | None] = []
-        self.error: BaseException | None = None
         owner.lock.acquire()
         self.conn.send(("begin", asdict(params), sorted(eos_ids), limit))
         self.reader = threading.Thread(target=self._read, name="seesay-draft-reader", daemon=True)
@@ -87,17 +83,8 @@ class RemoteDrafter:
     def sync(self, seq: list[int]) -> None:
         with self.cond:
             self.epoch += 1
-            self.guesses, self.probs = kept_guesses(self.base, self.guesses, self.probs, seq)
-            self.base = list(seq)
+            self.resync(seq)
             self.conn.send(("sync", self.epoch, self.base))
-
-    def take(self, k: int) -> tuple[list[int], list[torch.Tensor | None]]:
-        with self.cond:
-            if not self.guesses and self.error is None:
-                self.cond.wait(WAIT_S)
-            if self.error is not None:
-                raise self.error
-            return self.guesses[:k], self.probs[:k]
 
     def stop(self) -> None:
         try:

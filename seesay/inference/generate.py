@@ -40,6 +40,30 @@ def prefill(dec: LeanDecoder, ids: list[int], start: int,
     return logits
 
 
+class GuessBuffer:
+    """The verifier's view of the draft's guesses, shared by the thread and process drafters."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.base: list[int] = []  # the verified sequence the guesses extend
+        self.guesses: list[int] = []
+        self.probs: list[torch.Tensor | None] = []  # the draft's distribution per guess (sampling)
+        self.error: BaseException | None = None
+
+    def resync(self, seq: list[int]) -> None:
+        """Call holding ``cond``: ``seq`` is now verified; keep the guesses that still extend it."""
+        self.guesses, self.probs = kept_guesses(self.base, self.guesses, self.probs, seq)
+        self.base = list(seq)
+
+    def take(self, k: int) -> tuple[list[int], list[torch.Tensor | None]]:
+        with self.cond:
+            if not self.guesses and self.error is None:
+                self.cond.wait(WAIT_S)
+            if self.error is not None:
+                raise self.error
+            return self.guesses[:k], self.probs[:k]
+
+
 def kept_guesses(base: list[int], guesses: list[int], probs: list[Any],
                  seq: list[int]) -> tuple[list[int], list[Any]]:
     """The guesses that still extend ``seq`` now that it is verified (none if it diverged)."""
@@ -68,38 +92,25 @@ def advance(draft: LeanDecoder, fed: list[int], logits: torch.Tensor | None, seq
     return list(seq), out
 
 
-class _Drafter(threading.Thread):
+class _Drafter(GuessBuffer, threading.Thread):
     """Keeps up to MAX_AHEAD guesses past the verified sequence, restarting when told."""
 
     def __init__(self, draft: LeanDecoder, params: GenerationParams, eos_ids: set[int], limit: int) -> None:
-        super().__init__(name="seesay-draft", daemon=True)
+        GuessBuffer.__init__(self)
+        threading.Thread.__init__(self, name="seesay-draft", daemon=True)
         self.draft = draft
         self.sampler = Sampler(params)
         self.eos_ids = eos_ids
         self.limit = limit
-        self.cond = threading.Condition()
-        self.base: list[int] = []
-        self.guesses: list[int] = []
-        self.probs: list[torch.Tensor | None] = []
         self.stopped = False
-        self.error: BaseException | None = None
         self._fed: list[int] = []  # tokens whose keys/values sit in the draft cache, in order
         self._logits: torch.Tensor | None = None
 
     def sync(self, seq: list[int]) -> None:
         """The verified sequence is now ``seq``; keep the guesses that still extend it."""
         with self.cond:
-            self.guesses, self.probs = kept_guesses(self.base, self.guesses, self.probs, seq)
-            self.base = list(seq)
+            self.resync(seq)
             self.cond.notify_all()
-
-    def take(self, k: int) -> tuple[list[int], list[torch.Tensor | None]]:
-        with self.cond:
-            if not self.guesses and self.error is None:
-                self.cond.wait(WAIT_S)
-            if self.error is not None:
-                raise self.error
-            return self.guesses[:k], self.probs[:k]
 
     def stop(self) -> None:
         with self.cond:
