@@ -33,12 +33,18 @@ def _opt(default: Any, help: str, *, choices: tuple[str, ...] = (), lo: float | 
 class ModelSettings:
     name: str = _opt("", "Model to load: empty for the bundled SmolLM2-135M-Instruct, a local "
                          "directory, a .gguf file, or a Hugging Face id already in the cache.")
+    backend: str = _opt("auto", "What runs the model: auto runs GGUF files with llama.cpp and safetensors "
+                                "models with transformers; transformers also runs a GGUF, dequantised "
+                                "once (needs 4 bytes a parameter).",
+                        choices=("auto", "llama.cpp", "transformers"))
     device: str = _opt("auto", "Where to run: auto picks CUDA when present, else CPU.",
                        choices=("auto", "cpu", "cuda", "cuda:N"))
     dtype: str = _opt("auto", "Weights precision: auto is bfloat16 on CUDA, float32 on CPU.",
                       choices=("auto", "float32", "bfloat16", "float16"))
     threads: int = _opt(0, "CPU threads for generation; 0 picks what is fastest for the model.",
                         lo=0, hi=256)
+    parallel: int = _opt(4, "Replies llama.cpp generates at once (chat, voice, sketch revisions and API "
+                            "clients share them); more wait their turn.", lo=1, hi=64)
     context_tokens: int = _opt(4096, "Longest prompt plus reply in tokens (capped by the model's own "
                                      "window); older turns are left out beyond it.", lo=256, hi=1_048_576)
 

@@ -1,10 +1,12 @@
 """Model loading and generation off the UI thread: one engine thread, driven by signals.
 
-Everything that touches the engine (creating it, loading weights, iterating a stream)
-runs on a single QThread owned by :class:`EngineHost`. Qt's event queue on that
-thread is the scheduler: a message sent while the model loads is queued behind the
-load and answered as soon as it finishes, and a reload requested from Settings waits
-for the reply in progress. The UI thread only emits requests and receives results.
+Creating and loading the engine runs on a QThread owned by :class:`EngineHost`, and
+so does the start of every reply: Qt's event queue on that thread is the scheduler,
+so a message sent while the model loads is queued behind the load and answered as
+soon as it finishes. Each reply then streams on a thread of its own, because the
+engine generates several at once (a typed chat, a spoken turn and a sketch revision
+do not wait for each other); a reload requested from Settings waits for the replies
+in progress. The UI thread only emits requests and receives results.
 
 Stopping never waits for that queue: :meth:`ReplyRequest.cancel` is thread-safe and
 reaches the stream directly (or marks a request still queued so it never starts).
@@ -96,9 +98,12 @@ class EngineWorker(QObject):
         super().__init__()
         self.engine: ChatEngine | None = None
         self.load_error = "The model has not been loaded yet."
+        self._replies: set[threading.Thread] = set()
+        self._replies_lock = threading.Lock()
 
     @Slot(object)
     def load(self, settings: Settings) -> None:
+        self.wait_for_replies()
         self._drop_engine()
         self.progress.emit(0.0, "Preparing…")
         try:
@@ -116,14 +121,36 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def generate(self, request: ReplyRequest) -> None:
+        """Start a reply on a thread of its own (after any load queued before it)."""
         if request.cancelled:
             self.finished.emit(request.id, {"status": "skipped"})
             return
         if self.engine is None:
             self.failed.emit(request.id, self.load_error, False)
             return
+        thread = threading.Thread(target=self._reply, args=(request, self.engine), daemon=True,
+                                  name=f"seesay-reply-{request.id}")
+        with self._replies_lock:
+            self._replies.add(thread)
+        thread.start()
+
+    def wait_for_replies(self) -> None:
+        """Block until every reply in progress has ended (before the engine changes)."""
+        with self._replies_lock:
+            running = list(self._replies)
+        for thread in running:
+            thread.join()
+
+    def _reply(self, request: ReplyRequest, engine: ChatEngine) -> None:
+        try:
+            self._stream_reply(request, engine)
+        finally:
+            with self._replies_lock:
+                self._replies.discard(threading.current_thread())
+
+    def _stream_reply(self, request: ReplyRequest, engine: ChatEngine) -> None:
         session = request.session
-        session.engine, session.settings = self.engine, request.settings
+        session.engine, session.settings = engine, request.settings
         try:
             stream = session.send(request.prompt) if request.prompt is not None else session.regenerate()
         except SeeSayError as exc:
@@ -203,6 +230,7 @@ class EngineHost(QObject):
         self._thread.quit()
         done = self._thread.wait() if timeout_ms < 0 else self._thread.wait(timeout_ms)
         if done:
+            self.worker.wait_for_replies()
             self.worker._drop_engine()
         return bool(done)
 

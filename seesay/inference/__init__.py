@@ -10,11 +10,32 @@ __all__ = ["ChatEngine", "GenerationParams", "Message", "Stream", "StreamStats",
 
 
 def create_engine(settings: Settings) -> ChatEngine:
-    """The remote engine when a server URL is configured, else the local one (not loaded yet)."""
+    """The engine for the settings (not loaded yet).
+
+    A server URL means the remote engine; otherwise GGUF files run on llama.cpp and
+    safetensors models on transformers, unless ``model.backend`` says otherwise.
+    """
     if settings.remote.base_url:
         from seesay.inference.remote import RemoteEngine
 
-        return RemoteEngine(settings.remote)
-    from seesay.inference.local import LocalEngine
+        return RemoteEngine(settings.remote, parallel=settings.model.parallel)
+    from seesay.errors import ConfigError, ModelNotFoundError
+    from seesay.inference.resolve import resolve
 
-    return LocalEngine(settings)
+    model = resolve(settings.model.name)
+    if model.source == "hub":
+        raise ModelNotFoundError(f"Model '{model.name}' is not on this machine; download it with "
+                                 f"`seesay models pull {model.name}` (or pick another in Settings).")
+    backend = settings.model.backend
+    if backend == "auto":
+        backend = "llama.cpp" if model.is_gguf else "transformers"
+    if backend == "llama.cpp":
+        if not model.is_gguf:
+            raise ConfigError(f"model.backend: llama.cpp runs GGUF files, and {model.describe()} is not one; "
+                              "use 'auto' or 'transformers' for it")
+        from seesay.inference.llamacpp import LlamaCppEngine
+
+        return LlamaCppEngine(settings, model)
+    from seesay.inference.torch_engine import TorchEngine
+
+    return TorchEngine(settings, model)

@@ -1,8 +1,23 @@
-"""``seesay bench llm``: the engine against plain ``model.generate`` on the same model.
+"""``seesay bench llm``: the engine beside llama.cpp's own server and plain ``generate``.
 
-Each side runs in its own child process so load time and peak RSS are its own.
-Both decode greedily, with no repetition penalty, the same prompts and token budget;
-the JSON says whether the engine's tokens equal generate's over the first 64.
+Each side runs in its own child process, so load time and peak RSS are its own:
+
+- ``engine``: SeeSay's engine for the settings (llama.cpp in-process for a GGUF, torch for
+  safetensors, or the remote server with ``--remote``), timed through ``ChatEngine.stream``
+  exactly as the app uses it;
+- ``llama_server``: llama.cpp's server on the same GGUF file, thread count and attention
+  kernel, driven over HTTP by streaming requests (the reference a llama.cpp user would
+  measure; on the CPU both use plain attention, see :func:`llama_server.cpu_attention`);
+- ``generate``: transformers' ``model.generate`` on the same weights (dequantised).
+
+The engine's process then times two things only a serving engine does: time to first
+token on turn 1 and turn 10 of a conversation grown to about 2,000 tokens (the earlier
+turns stay cached), and a sketch-page revision decoded with and without n-gram drafting.
+
+All decode greedily with no repetition penalty, the same prompts and token budget; the
+JSON says whether the engine's replies equal each reference's, text for text. (``generate``
+computes in float32 from dequantised weights, llama.cpp in its quantized kernels, so those
+two may part ways after a near tie; the llama.cpp server runs the very same kernels.)
 """
 
 from __future__ import annotations
@@ -28,26 +43,35 @@ BANDWIDTH_GBS = {"H200": 4800, "H100 SXM": 3350, "H100 PCIe": 2000, "H100": 3350
 
 def bench_llm(settings: Settings, tokens: int = 64, runs: int = 3, baseline: bool = True,
               random_config: str | None = None) -> dict[str, Any]:
-    from seesay.inference.resolve import convert_gguf, resolve
+    job: dict[str, Any] = {"settings": settings, "tokens": tokens, "prompts": PROMPTS[:runs],
+                           "random_config": random_config}
+    remote = bool(settings.remote.base_url)
+    model = None
+    if not remote:
+        from seesay.inference.resolve import resolve
 
-    model = resolve(settings.model.name)
-    if model.source == "hub":
-        raise_missing(model.name)
-    load_dir = convert_gguf(model) if not model.ready else model.load_dir
-    job = {"settings": settings, "dir": str(load_dir), "tokens": tokens, "prompts": PROMPTS[:runs],
-           "random_config": random_config}
-    result: dict[str, Any] = {"model": model.name if not random_config else f"random {random_config}",
-                              "tokens": tokens, "prompts": len(job["prompts"])}
+        model = resolve(settings.model.name)
+        if model.source == "hub":
+            raise_missing(model.name)
+        job["model"] = model
+    name = settings.remote.base_url if remote else (f"random {random_config}" if random_config
+                                                     else model.name)  # type: ignore[union-attr]
+    result: dict[str, Any] = {"model": name, "tokens": tokens, "prompts": len(job["prompts"])}
     result["engine"] = _in_child(_engine_side, job)
-    if baseline:
+    texts = {"engine": result["engine"].pop("texts")}
+    if baseline and model is not None:
+        if model.is_gguf and not random_config:
+            result["llama_server"] = _in_child(_llama_server_side, job)
+            texts["llama_server"] = result["llama_server"].pop("texts")
+            result["ratio_to_llama_server"] = round(
+                result["engine"]["decode_tok_s"] / result["llama_server"]["decode_tok_s"], 3)
         result["generate"] = _in_child(_generate_side, job)
-        e, g = result["engine"], result["generate"]
-        result["speedup_decode"] = round(e["decode_tok_s"] / g["decode_tok_s"], 2)
-        n = min(MATCH_TOKENS, tokens)
-        result["greedy_match_first_64"] = all(
-            a[:n] == b[:n] for a, b in zip(e.pop("token_ids"), g.pop("token_ids"), strict=True))
-    else:
-        result["engine"].pop("token_ids")
+        texts["generate"] = result["generate"].pop("texts")
+        result["speedup_vs_generate"] = round(
+            result["engine"]["decode_tok_s"] / result["generate"]["decode_tok_s"], 2)
+        for side in ("llama_server", "generate"):
+            if side in texts:
+                result[f"greedy_match_{side}"] = texts["engine"] == texts[side]
     if result["engine"]["device"].startswith("cuda"):
         result["bandwidth"] = _bandwidth_report(result["engine"])
     return result
@@ -60,8 +84,7 @@ def raise_missing(name: str) -> None:
 
 
 def _in_child(fn: Any, job: dict[str, Any]) -> dict[str, Any]:
-    """Run ``fn(job)`` in a fresh process (not a daemonic pool worker: the engine starts its
-    own draft process, which a daemonic process may not)."""
+    """Run ``fn(job)`` in a fresh process, so its load time and peak memory are its own."""
     ctx = mp.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_run_and_send, args=(fn, job, send))
@@ -88,14 +111,245 @@ def _run_and_send(fn: Any, job: dict[str, Any], send: Any) -> None:
 
 
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident memory. Linux's VmHWM belongs to the process image; getrusage's
+    figure survives exec, so a child started from a big process would report the parent's peak."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _rates(times: list[list[float]], starts: list[float], counts: list[int]) -> dict[str, float]:
+    """Median time to first token and decode rate (tokens after the first per second)."""
+    ttfts = [t[0] - s for t, s in zip(times, starts, strict=True) if t]
+    rates = [(n - 1) / (t[-1] - t[0]) for t, n in zip(times, counts, strict=True) if len(t) > 1 and n > 1]
+    return {"ttft_s": round(statistics.median(ttfts), 3), "decode_tok_s": round(statistics.median(rates), 1)}
+
+
+def _engine_side(job: dict[str, Any]) -> dict[str, Any]:
+    from seesay.inference import create_engine
+    from seesay.inference.engine import GenerationParams
+
+    settings: Settings = job["settings"]
+    started = time.perf_counter()
+    engine = create_engine(settings)
+    if job["random_config"]:
+        _install_random(engine, job)
+    else:
+        engine.load()
+    load_s = time.perf_counter() - started
+    params = GenerationParams(max_new_tokens=job["tokens"], temperature=0.0, repetition_penalty=1.0)
+    engine.stream([{"role": "user", "content": "Hi"}], GenerationParams(max_new_tokens=4)).text()  # warm up
+    times, starts, counts, texts = [], [], [], []
+    for prompt in job["prompts"]:
+        stamps: list[float] = []
+        parts: list[str] = []
+        starts.append(time.perf_counter())
+        stream = engine.stream([{"role": "user", "content": prompt}], params)
+        for delta in stream:
+            _sync(engine)
+            stamps.append(time.perf_counter())
+            parts.append(delta)
+        times.append(stamps)
+        counts.append(stream.stats.completion_tokens)
+        texts.append("".join(parts))
+    out = {"backend": getattr(engine, "backend", "remote"), "device": engine.device,
+           "load_s": round(load_s, 2), **_rates(times, starts, counts), "peak_rss_mb": round(_peak_rss_mb()),
+           "texts": texts}
+    if getattr(engine, "backend", "") == "transformers":
+        import torch
+
+        out.update(threads=torch.get_num_threads(), weights_gb=round(engine.weight_bytes / 1e9, 3))
+    if not job["random_config"]:
+        out["conversation"] = _conversation(engine)
+    close = getattr(engine, "close", None)
+    if callable(close):
+        close()
+    if getattr(engine, "backend", "") == "llama.cpp":
+        out["revision"] = _revision(settings, job["model"])
+    return out
+
+
+# Ten turns of a conversation, each with some pasted notes: ~2,000 tokens in all with the replies.
+TURNS = [
+    f"Here are my notes on {topic}: {notes} Explain each point in a short paragraph with an example, "
+    "then say which point matters most and why."
+    for topic, notes in [
+        ("sleep", "Keep a fixed wake time, even at weekends, because the body clock follows the morning. "
+                  "Avoid screens an hour before bed. Keep the room cool, dark and quiet. Limit caffeine "
+                  "after noon, since it stays in the blood for hours. A short walk in daylight helps."),
+        ("gardening", "Tomatoes need six hours of sun and a sheltered spot. Water deeply twice a week "
+                      "rather than a little every day, so the roots grow down. Mulch keeps moisture in and "
+                      "weeds out. Basil grows well beside tomatoes and keeps some pests away."),
+        ("budgeting", "Write down every expense for a month to see where the money goes. Put savings aside "
+                      "on payday, before spending. Cancel subscriptions you have not used for a month. Keep "
+                      "three months of costs as an emergency fund in a separate account."),
+        ("running", "Start with run-walk intervals for the first weeks. Increase the weekly distance by at "
+                    "most ten percent. Rest days matter as much as training days, since muscles recover "
+                    "then. Good shoes that fit prevent many injuries. Easy runs should feel easy."),
+        ("cooking rice", "Rinse the rice until the water runs clear, which removes surface starch. Use one "
+                         "and a half cups of water per cup of rice. Simmer covered for fifteen minutes on "
+                         "low heat, then let it rest off the heat for ten minutes before opening the lid."),
+        ("learning a language", "Practise a little every day rather than a lot once a week. Learn the "
+                                "thousand most common words first. Speak from the first week, even badly. "
+                                "Listen to podcasts at normal speed, and read simple books you enjoy."),
+        ("houseplants", "Most houseplants die from too much water, not too little. Check the soil with a "
+                        "finger before watering. Bright indirect light suits most of them. Repot in spring "
+                        "when the roots circle the pot, into a pot only a little larger."),
+        ("public speaking", "Know your first minute by heart, because nerves peak at the start. Slow down "
+                            "and pause between ideas. Look at one person at a time. Rehearse standing up, "
+                            "out loud, with a timer, and record yourself once to hear the pace."),
+        ("bread", "Flour, water, salt and yeast are enough for a good loaf. Knead until the dough is smooth "
+                  "and springs back. Let it rise until doubled, which depends on the warmth of the room. "
+                  "Bake hot, with steam for the first ten minutes for a crisp crust."),
+        ("bicycles", "Check tyre pressure every week, since soft tyres wear fast and puncture. Oil the chain "
+                     "when it looks dry and wipe off the excess. Adjust the saddle so the knee is slightly "
+                     "bent at the bottom of the stroke. Test both brakes before every ride."),
+    ]
+]
+
+
+def _conversation(engine: Any) -> dict[str, Any]:
+    """Time to first token on turn 1 and on turn 10 of one growing conversation."""
+    from seesay.config import DEFAULT_SYSTEM_PROMPT
+    from seesay.inference.engine import GenerationParams, Message
+
+    messages: list[Message] = [{"role": "system", "content": DEFAULT_SYSTEM_PROMPT}]
+    params = GenerationParams(max_new_tokens=120, temperature=0.0, repetition_penalty=1.0)
+    ttfts, stats = [], None
+    for prompt in TURNS:
+        messages.append({"role": "user", "content": prompt})
+        stream = engine.stream(messages, params)
+        messages.append({"role": "assistant", "content": stream.text()})
+        stats = stream.stats
+        ttfts.append(stats.time_to_first_token or 0.0)
+    assert stats is not None
+    return {"turns": len(TURNS), "last_prompt_tokens": stats.prompt_tokens,
+            "last_cached_tokens": stats.cached_tokens, "turn1_ttft_s": round(ttfts[0], 3),
+            "turn10_ttft_s": round(ttfts[-1], 3), "turn10_over_turn1": round(ttfts[-1] / ttfts[0], 2)}
+
+
+def _revision(settings: Settings, model: Any) -> dict[str, Any]:
+    """A sketch page revised through the model, decoded with n-gram drafting and without."""
+    from seesay.inference.llamacpp import LlamaCppEngine
+    from seesay.vision import evalset
+    from seesay.vision import html as page_html
+    from seesay.vision.bench import truth_layout
+
+    page = page_html.render_page(truth_layout(evalset.make("landing", "clean", seed=0)))
+    out: dict[str, Any] = {}
+    for label, drafts in (("with_ngram_drafts", True), ("plain", False)):
+        engine = LlamaCppEngine(settings, model, draft_ngrams=drafts)
+        engine.load()
+        replies: list[Any] = []
+
+        def timed(eng: Any, messages: Any, params: Any, replies: list[Any] = replies) -> Any:
+            stamps: list[float] = []
+            stream = eng.stream(messages, params)
+            text = "".join(d for d in stream if stamps.append(time.perf_counter()) is None)
+            replies.append((stamps, stream.stats.completion_tokens))
+            return _Reply(text)
+
+        started = time.perf_counter()
+        result = page_html.apply_instruction(page, "make the header dark blue", _Timed(engine, timed))
+        stamps, n = replies[0]
+        out[label] = {"seconds": round(time.perf_counter() - started, 2), "tokens": n,
+                      "decode_tok_s": round((n - 1) / (stamps[-1] - stamps[0]), 1), "result": result.source}
+        engine.close()
+    out["speedup"] = round(out["with_ngram_drafts"]["decode_tok_s"] / out["plain"]["decode_tok_s"], 2)
+    return out
+
+
+class _Reply:
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def text(self) -> str:
+        return self._text
+
+
+class _Timed:
+    """The engine as the page reviser sees it, with each reply's token times recorded."""
+
+    def __init__(self, engine: Any, timed: Any) -> None:
+        self._engine, self._timed = engine, timed
+
+    def stream(self, messages: Any, params: Any = None) -> Any:
+        return self._timed(self._engine, messages, params)
+
+
+def _sync(engine: Any) -> None:
+    """On CUDA a token is only done when the GPU is: wait for it before reading the clock."""
+    if getattr(engine, "backend", "") == "transformers" and engine.torch_device.type == "cuda":
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def _llama_server_side(job: dict[str, Any]) -> dict[str, Any]:
+    """llama.cpp's own server on the same file, as a llama.cpp user runs it, timed over HTTP."""
+    import json
+    import secrets
+
+    import httpx
+    import xllamacpp as xlc
+
+    from seesay.inference.llama_server import cpu_attention, gpu_backends
+
+    settings: Settings = job["settings"]
+    key = secrets.token_urlsafe(16)
+    started = time.perf_counter()
+    p = xlc.CommonParams()
+    p.model.path = str(job["model"].location)
+    p.n_ctx = settings.model.context_tokens
+    if settings.model.threads > 0:
+        p.cpuparams.n_threads = p.cpuparams_batch.n_threads = settings.model.threads
+    p.hostnames, p.port, p.api_keys, p.verbosity = ["127.0.0.1"], 0, [key], -1
+    if not gpu_backends() or settings.model.device == "cpu":
+        p.n_gpu_layers = 0
+        p.flash_attn_type = cpu_attention()
+    server = xlc.Server(p)
+    load_s = time.perf_counter() - started
+    times, starts, counts, texts = [], [], [], []
+    # llama.cpp's HTTP server drops a kept-alive connection after a streamed reply: one per request.
+    with httpx.Client(base_url=server.listening_address, timeout=300,
+                      headers={"Authorization": f"Bearer {key}", "Connection": "close"}) as client:
+        for i, prompt in enumerate(["Hi", *job["prompts"]]):
+            body = {"messages": [{"role": "user", "content": prompt}], "stream": True,
+                    "max_tokens": 4 if i == 0 else job["tokens"], "temperature": 0, "repeat_penalty": 1.0,
+                    "stream_options": {"include_usage": True}}
+            stamps: list[float] = []
+            parts: list[str] = []
+            n = 0
+            begin = time.perf_counter()
+            with client.stream("POST", "/v1/chat/completions", json=body) as resp:
+                for line in resp.iter_lines():
+                    if not line.startswith("data: ") or line == "data: [DONE]":
+                        continue
+                    chunk = json.loads(line[6:])
+                    n = (chunk.get("usage") or {}).get("completion_tokens", n)
+                    for choice in chunk.get("choices") or []:
+                        text = (choice.get("delta") or {}).get("content")
+                        if text:
+                            stamps.append(time.perf_counter())
+                            parts.append(text)
+            if i:  # the first request only warms up, as on the engine side
+                times.append(stamps)
+                starts.append(begin)
+                counts.append(n)
+                texts.append("".join(parts))
+    threads = settings.model.threads or p.cpuparams.n_threads
+    return {"load_s": round(load_s, 2), **_rates(times, starts, counts), "peak_rss_mb": round(_peak_rss_mb()),
+            "threads": threads, "flash_attention": str(p.flash_attn_type).rsplit("_", 1)[-1].lower(),
+            "texts": texts}
 
 
 def _random_model(job: dict[str, Any], device: Any, dtype: Any) -> tuple[Any, Any]:
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    tokenizer = AutoTokenizer.from_pretrained(job["dir"])
+    tokenizer = AutoTokenizer.from_pretrained(_weights_dir(job))
     sizes = {"1b": (2048, 8192, 16, 32, 8), "3b": (3072, 8192, 28, 24, 8), "8b": (4096, 14336, 32, 32, 8)}
     hidden, inter, layers, heads, kv = sizes[job["random_config"]]
     cfg = LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=inter,
@@ -108,64 +362,28 @@ def _random_model(job: dict[str, Any], device: Any, dtype: Any) -> tuple[Any, An
     return model, tokenizer
 
 
-def _engine_side(job: dict[str, Any]) -> dict[str, Any]:
-    import torch
+def _weights_dir(job: dict[str, Any]) -> Any:
+    """A folder transformers loads: the model's own, or a GGUF's dequantised copy (made once)."""
+    from seesay.inference.resolve import convert_gguf
 
-    from seesay.inference.engine import GenerationParams
-    from seesay.inference.local import LocalEngine
-
-    settings: Settings = job["settings"]
-    started = time.perf_counter()
-    engine = LocalEngine(settings)
-    if job["random_config"]:
-        _install_random(engine, job)
-    else:
-        engine.load()
-    load_s = time.perf_counter() - started
-    engine.wait_for_draft()
-    ready_s = time.perf_counter() - started
-    params = GenerationParams(max_new_tokens=job["tokens"], temperature=0.0, repetition_penalty=1.0)
-    ttfts, rates, ids = [], [], []
-    for prompt in job["prompts"]:
-        prompt_ids = engine._encode([{"role": "user", "content": prompt}])
-        times: list[float] = []
-        start = time.perf_counter()
-        out = []
-        for token in engine._tokens(prompt_ids, params, _NeverCancelled()):
-            if engine.torch_device.type == "cuda":
-                torch.cuda.synchronize()
-            times.append(time.perf_counter())
-            out.append(token)
-        ttfts.append(times[0] - start)
-        rates.append((len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0)
-        ids.append(out)
-    loop = engine.loop
-    return {"load_s": round(load_s, 2), "draft_ready_s": round(ready_s, 2),
-            "ttft_s": round(statistics.median(ttfts), 3),
-            "decode_tok_s": round(statistics.median(rates), 1), "peak_rss_mb": round(_peak_rss_mb()),
-            "device": engine.device, "threads": torch.get_num_threads(),
-            "decoder": "lean" if loop else "generic",
-            "speculative": bool(loop and loop.draft is not None),
-            "draft_acceptance": round(loop.accepted / loop.drafted, 3) if loop and loop.drafted else None,
-            "weights_gb": round(engine.weight_bytes / 1e9, 3),
-            "token_ids": ids}
+    model = job["model"]
+    return convert_gguf(model) if model.converted is not None else model.load_dir
 
 
 def _install_random(engine: Any, job: dict[str, Any]) -> None:
-    """Load a random model of the asked size into the engine (GPU throughput runs)."""
+    """Load a random model of the asked size into a transformers engine (GPU throughput runs)."""
     from seesay.inference import decoder
     from seesay.inference.generate import DecodeLoop
 
+    if getattr(engine, "backend", "") != "transformers":
+        raise RuntimeError("--random-config times the transformers backend: add --model a safetensors "
+                           "folder or set model.backend = transformers")
     model, tokenizer = _random_model(job, engine.torch_device, engine.dtype)
     engine.model, engine.tokenizer = model, tokenizer
     engine.weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
     engine.max_len = min(4096, engine.settings.model.context_tokens)
     engine.eos_ids = engine._eos_ids()
-    engine.loop = DecodeLoop(decoder.LeanDecoder(model, engine.max_len), None, engine.eos_ids)
-
-
-class _NeverCancelled:
-    cancelled = False
+    engine.loop = DecodeLoop(decoder.LeanDecoder(model, engine.max_len), engine.eos_ids)
 
 
 def _generate_side(job: dict[str, Any]) -> dict[str, Any]:
@@ -182,8 +400,10 @@ def _generate_side(job: dict[str, Any]) -> dict[str, Any]:
     if job["random_config"]:
         model, tokenizer = _random_model(job, device, dtype)
     else:
-        tokenizer = AutoTokenizer.from_pretrained(job["dir"])
-        model = AutoModelForCausalLM.from_pretrained(job["dir"], dtype=dtype).to(device).eval()
+        path = _weights_dir(job)
+        started = time.perf_counter()  # the one-off dequantisation is not part of loading
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device).eval()
     load_s = time.perf_counter() - started
 
     class Clock(BaseStreamer):
@@ -198,24 +418,22 @@ def _generate_side(job: dict[str, Any]) -> dict[str, Any]:
         def end(self) -> None:
             pass
 
-    ttfts, rates, ids = [], [], []
+    times, starts, counts, texts = [], [], [], []
     for prompt in job["prompts"]:
         enc = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
                                             return_tensors="pt", return_dict=True).to(device)
         clock = Clock()
-        start = time.perf_counter()
+        starts.append(time.perf_counter())
         with torch.no_grad():
             out = model.generate(**enc, max_new_tokens=job["tokens"], do_sample=False, repetition_penalty=1.0,
                                  streamer=clock, pad_token_id=tokenizer.eos_token_id)
-        times = clock.times[1:]  # the first put() is the prompt
-        ttfts.append(times[0] - start)
-        rates.append((len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0)
-        new = out[0, enc["input_ids"].shape[1]:].tolist()
         eos = set(_as_list(model.generation_config.eos_token_id))
-        ids.append(_until(new, eos))
-    return {"load_s": round(load_s, 2), "ttft_s": round(statistics.median(ttfts), 3),
-            "decode_tok_s": round(statistics.median(rates), 1), "peak_rss_mb": round(_peak_rss_mb()),
-            "threads": torch.get_num_threads(), "token_ids": ids}
+        new = _until(out[0, enc["input_ids"].shape[1]:].tolist(), eos)
+        times.append(clock.times[1:])  # the first put() is the prompt
+        counts.append(len(new))
+        texts.append(tokenizer.decode(new, skip_special_tokens=True))
+    return {"load_s": round(load_s, 2), **_rates(times, starts, counts), "peak_rss_mb": round(_peak_rss_mb()),
+            "threads": torch.get_num_threads(), "texts": texts}
 
 
 def _as_list(value: Any) -> list[int]:
@@ -234,6 +452,6 @@ def _until(tokens: list[int], eos: set[int]) -> list[int]:
 def _bandwidth_report(engine: dict[str, Any]) -> dict[str, Any]:
     name = engine["device"]
     peak = next((bw for key, bw in BANDWIDTH_GBS.items() if key in name), None)
-    bound = peak / engine["weights_gb"] if peak else None
+    bound = peak / engine["weights_gb"] if peak and engine.get("weights_gb") else None
     return {"peak_gb_s": peak, "bound_tok_s": round(bound, 1) if bound else None,
             "fraction_of_bound": round(engine["decode_tok_s"] / bound, 3) if bound else None}

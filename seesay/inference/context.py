@@ -25,6 +25,12 @@ def with_system_prompt(messages: Sequence[Message], system_prompt: str) -> list[
 
 
 def fit(messages: Sequence[Message], count: CountTokens, budget: int) -> tuple[list[Message], TrimReport]:
+    """The conversation cut to ``budget`` tokens, in time linear in its length.
+
+    Each round drops the oldest turns whose own token counts cover the excess, then
+    counts the whole conversation once more (template tokens between turns make a
+    turn's own count a close estimate, so this ends in a round or two).
+    """
     msgs = list(messages)
     report = TrimReport()
     if not msgs:
@@ -34,13 +40,21 @@ def fit(messages: Sequence[Message], count: CountTokens, budget: int) -> tuple[l
     if len(msgs[last]["content"]) > cap:
         report.truncated_chars += len(msgs[last]["content"]) - cap
         msgs[last] = {"role": msgs[last]["role"], "content": msgs[last]["content"][:cap]}
-    while count(msgs) > budget:
+    total = count(msgs)
+    while total > budget:
         droppable = [i for i, m in enumerate(msgs[:-1]) if m["role"] != "system"]
         if not droppable:
             break
-        del msgs[droppable[0]]
-        report.dropped_messages += 1
-    if count(msgs) > budget:
+        excess, drop = total - budget, set()
+        for i in droppable:
+            drop.add(i)
+            excess -= count([msgs[i]])
+            if excess <= 0:
+                break
+        msgs = [m for i, m in enumerate(msgs) if i not in drop]
+        report.dropped_messages += len(drop)
+        total = count(msgs)
+    if total > budget:
         msgs[-1], cut = _truncate(msgs, count, budget)
         report.truncated_chars += cut
     return msgs, report

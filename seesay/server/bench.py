@@ -1,11 +1,15 @@
 """``seesay bench serve``: many streaming clients against the real server on loopback.
 
 It starts the same app ``seesay serve`` runs (in this process, on a free port, no key)
-and fires ``clients`` concurrent streaming chat requests through plain HTTP. Because
-the chat lane serialises generation (see :mod:`seesay.server.limits`), throughput is
-about the engine's single-stream speed and latency grows with queue position; the
-numbers show what a user of several tools at once should expect. Greedy decoding with
-a few repeated prompts also checks that no stream lost or borrowed another's text.
+and fires concurrent streaming chat requests through plain HTTP: first ``clients`` at once
+(the engine's parallel slots serve them in batches, the rest queue), then a burst larger
+than the queue, whose overflow gets 429 and comes back after the ``Retry-After`` it was
+given, as a polite client does; every request must end with a complete reply. Greedy
+decoding with a few repeated prompts also checks that no stream lost or borrowed
+another's text: replies to the same prompt start with the same word. (Not the same
+text: replies decoded together share one KV cache whose layout depends on the others,
+so float sums differ in the last bits and a near tie between two tokens can go either
+way, as in any server that batches requests.)
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import httpx
 
 from seesay.config import Settings
 
+MAX_ATTEMPTS = 6
 PROMPTS = ("Name three colours.", "What is the capital of France?", "Say hello in French.",
            "Count from one to five.")
 
@@ -51,7 +56,14 @@ class LoopbackServer:
 
 
 async def stream_chat(client: httpx.AsyncClient, url: str, prompt: str, tokens: int) -> dict[str, Any]:
-    """One streaming request, timed; the reply text, its ids and usage for the consistency check."""
+    """One streaming request, timed (429s waited out as told); the reply text, ids and usage."""
+    try:
+        return await _stream_chat(client, url, prompt, tokens)
+    except httpx.HTTPError as e:  # a dropped connection is a lost request, reported as such
+        return {"error": f"{type(e).__name__}: {e}", "prompt": prompt}
+
+
+async def _stream_chat(client: httpx.AsyncClient, url: str, prompt: str, tokens: int) -> dict[str, Any]:
     body = {"model": "seesay", "messages": [{"role": "user", "content": prompt}], "max_tokens": tokens,
             "temperature": 0, "stream": True, "stream_options": {"include_usage": True}}
     started = time.perf_counter()
@@ -60,31 +72,43 @@ async def stream_chat(client: httpx.AsyncClient, url: str, prompt: str, tokens: 
     ids: set[str] = set()
     usage: dict[str, int] = {}
     done = False
-    async with client.stream("POST", f"{url}/chat/completions", json=body) as response:
-        if response.status_code != 200:
-            return {"error": f"HTTP {response.status_code}", "prompt": prompt}
-        async for line in response.aiter_lines():
-            if not line.startswith("data: "):
-                continue
-            data = line[6:]
-            if data == "[DONE]":
-                done = True
+    told: list[int] = []  # Retry-After values received
+    for _attempt in range(MAX_ATTEMPTS):
+        sent = time.perf_counter()
+        async with client.stream("POST", f"{url}/chat/completions", json=body) as response:
+            if response.status_code == 429:
+                told.append(int(response.headers.get("Retry-After", "1")))
+                await response.aread()
+            elif response.status_code != 200:
+                return {"error": f"HTTP {response.status_code}", "prompt": prompt}
+            else:
+                async for line in response.aiter_lines():
+                    if not line.startswith("data: "):
+                        continue
+                    data = line[6:]
+                    if data == "[DONE]":
+                        done = True
+                        break
+                    event = json.loads(data)
+                    if "error" in event:
+                        return {"error": event["error"]["message"], "prompt": prompt}
+                    ids.add(event["id"])
+                    usage = event.get("usage") or usage
+                    for choice in event["choices"]:
+                        text = choice["delta"].get("content")
+                        if text:
+                            first = first or time.perf_counter()
+                            parts.append(text)
                 break
-            event = json.loads(data)
-            if "error" in event:
-                return {"error": event["error"]["message"], "prompt": prompt}
-            ids.add(event["id"])
-            usage = event.get("usage") or usage
-            for choice in event["choices"]:
-                text = choice["delta"].get("content")
-                if text:
-                    first = first or time.perf_counter()
-                    parts.append(text)
+        await asyncio.sleep(told[-1])
+    else:
+        return {"error": f"still refused after {MAX_ATTEMPTS} attempts", "prompt": prompt, "told": told}
     end = time.perf_counter()
     if not done or len(ids) != 1:
         return {"error": "stream ended without [DONE] or mixed ids", "prompt": prompt}
-    return {"prompt": prompt, "text": "".join(parts), "id": ids.pop(), "latency": end - started,
-            "ttft": (first or end) - started, "tokens": usage.get("completion_tokens", 0)}
+    return {"prompt": prompt, "text": "".join(parts), "id": ids.pop(), "latency": end - sent,
+            "ttft": (first or end) - sent, "tokens": usage.get("completion_tokens", 0), "told": told,
+            "waited": sent - started}
 
 
 async def run_clients(url: str, clients: int, tokens: int, api_key: str | None = None) -> dict[str, Any]:
@@ -98,11 +122,15 @@ async def run_clients(url: str, clients: int, tokens: int, api_key: str | None =
     ok = [r for r in results if "error" not in r]
     by_prompt: dict[str, set[str]] = {}
     for r in ok:
-        by_prompt.setdefault(r["prompt"], set()).add(r["text"])
+        by_prompt.setdefault(r["prompt"], set()).add((r["text"].split() or [""])[0])
     latencies = sorted(r["latency"] for r in ok)
     total = sum(r["tokens"] for r in ok)
+    refused = [r for r in ok if r["told"]]
     return {
-        "clients": clients, "max_tokens": tokens, "errors": len(results) - len(ok),
+        "clients": clients, "max_tokens": tokens, "completed": len(ok), "errors": len(results) - len(ok),
+        "refused_429": len(refused),
+        "retry_after_s": _percentiles(sorted(float(t) for r in refused for t in r["told"])),
+        "accepted_after_first_retry": sum(len(r["told"]) == 1 for r in refused),
         "error_messages": sorted({r["error"] for r in results if "error" in r})[:5],
         "unique_ids": len({r["id"] for r in ok}) == len(ok),
         "consistent_replies": all(len(texts) == 1 for texts in by_prompt.values()),
@@ -122,17 +150,21 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": round(q[49], 3), "p95": round(q[94], 3), "max": round(values[-1], 3)}
 
 
-def bench_serve(settings: Settings, *, clients: int = 20, tokens: int = 32) -> dict[str, Any]:
-    """Start the server, warm the model with one request, then time ``clients`` concurrent streams."""
+def bench_serve(settings: Settings, *, clients: int = 20, tokens: int = 32,
+                burst: int = 60) -> dict[str, Any]:
+    """Start the server and warm the model; time ``clients`` concurrent streams, then a ``burst``."""
     from seesay.inference import create_engine
     from seesay.server import create_app
 
     engine = create_engine(settings)
-    settings = settings.replace({"server.queue_size": max(settings.server.queue_size, clients + 1)})
     with LoopbackServer(create_app(settings, engine)) as server:
         t = time.perf_counter()
         warm = asyncio.run(run_clients(server.url, 1, 4))
         load_s = time.perf_counter() - t
-        result = asyncio.run(run_clients(server.url, clients, tokens))
-    return {"model": engine.model_name, "device": engine.device, "warmup_s": round(load_s, 2),
-            "warmup_errors": warm["errors"], **result}
+        result = {"model": engine.model_name, "device": engine.device, "parallel": engine.parallel,
+                  "queue_size": settings.server.queue_size, "warmup_s": round(load_s, 2),
+                  "warmup_errors": warm["errors"],
+                  "concurrent": asyncio.run(run_clients(server.url, clients, tokens))}
+        if burst:
+            result["burst"] = asyncio.run(run_clients(server.url, burst, tokens))
+    return result

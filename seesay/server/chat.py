@@ -74,7 +74,8 @@ def generation_params(body: ChatCompletionRequest, settings: Settings) -> Genera
         top_p=base.top_p if body.top_p is None else max(0.01, body.top_p),
         top_k=base.top_k, repetition_penalty=base.repetition_penalty,
         seed=base.seed if body.seed is None else body.seed % 2**31,
-        stop=body.stop_sequences())
+        stop=body.stop_sequences(),
+        json_schema=body.response_format.constraint() if body.response_format else None)
 
 
 def convert_messages(body: ChatCompletionRequest,

@@ -8,9 +8,9 @@ working; options this server cannot honour (``n`` > 1, tools) are refused by nam
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Lenient(BaseModel):
@@ -45,6 +45,32 @@ class StreamOptions(_Lenient):
     include_usage: bool = False
 
 
+class JSONSchemaFormat(_Lenient):
+    name: str = Field("response", max_length=64)
+    schema_: dict[str, Any] = Field(default_factory=dict, alias="schema",
+                                    description="The JSON schema the reply must match.")
+    strict: bool | None = None
+
+
+class ResponseFormat(_Lenient):
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: JSONSchemaFormat | None = None
+
+    @model_validator(mode="after")
+    def _schema_given(self) -> ResponseFormat:
+        if self.type == "json_schema" and self.json_schema is None:
+            raise ValueError("response_format of type json_schema needs a json_schema object")
+        return self
+
+    def constraint(self) -> dict[str, Any] | None:
+        """The schema to constrain the reply to: {} (any JSON object) for json_object, None for text."""
+        if self.type == "json_object":
+            return {}
+        if self.type == "json_schema" and self.json_schema is not None:
+            return self.json_schema.schema_
+        return None
+
+
 class ChatCompletionRequest(_Lenient):
     model: str = Field("", description="Any name; the server answers with its loaded chat model.")
     messages: list[ChatMessage] = Field(min_length=1, max_length=1024)
@@ -60,6 +86,9 @@ class ChatCompletionRequest(_Lenient):
     n: int = Field(1, ge=1, le=1, description="Only one choice per request is generated.")
     frequency_penalty: float | None = Field(None, ge=-2.0, le=2.0, description="Accepted, not used.")
     presence_penalty: float | None = Field(None, ge=-2.0, le=2.0, description="Accepted, not used.")
+    response_format: ResponseFormat | None = Field(
+        None, description="json_object or json_schema: the reply is constrained to valid JSON (matching "
+                          "the schema) while it is generated.")
     user: str | None = None
 
     def stop_sequences(self) -> tuple[str, ...]:

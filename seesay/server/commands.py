@@ -29,6 +29,8 @@ def add_commands(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
                          help="concurrent streaming clients against `seesay serve`: throughput, p50/p95")
     b.add_argument("--clients", type=int, default=20, help="concurrent streaming requests")
     b.add_argument("--tokens", type=int, default=32, help="max_tokens per request")
+    b.add_argument("--burst", type=int, default=60,
+                   help="then this many at once, more than the queue holds (0 to skip)")
     b.set_defaults(func=_bench_serve)
 
 
@@ -76,5 +78,6 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _bench_serve(args: argparse.Namespace, settings: Settings) -> int:
     from seesay.server.bench import bench_serve
 
-    print(json.dumps(bench_serve(settings, clients=args.clients, tokens=args.tokens), indent=2))
+    result = bench_serve(settings, clients=args.clients, tokens=args.tokens, burst=args.burst)
+    print(json.dumps(result, indent=2))
     return 0

@@ -1,16 +1,14 @@
-"""Back-pressure: body size limits, bounded queues and one worker per model.
+"""Back-pressure: body size limits, bounded queues and as many workers as a model runs at once.
 
-Why requests are serialised rather than interleaved: each model (the chat LLM, Whisper,
-the Piper voice) is one set of weights with one KV cache / one ONNX session, and the
-local engine already guards generation with a lock. Running two replies "at once"
-would only time-slice the same CPU cores or GPU, making every reply slower, doubling
-peak memory and, on a GPU, risking out-of-memory. So each model gets a :class:`Lane`:
-a single worker thread that runs one job at a time in arrival order (FIFO, which is
-fair), plus a bounded count of waiting jobs; when it is full the caller gets 429 with
-``Retry-After`` at once instead of waiting behind an unbounded backlog. Streaming
-replies hold their lane until they finish or the client goes away (cancelling the
-stream frees it at the next token). The event loop itself never runs model code, so
-``/v1/models`` and the other lanes stay responsive while a reply is generated.
+Each model gets a :class:`Lane`: as many worker threads as it can serve together (the
+chat engine's parallel slots: llama.cpp decodes those replies in one batch per step; one
+for Whisper and the Piper voice, whose single session would only time-slice the cores),
+taking jobs in arrival order (FIFO, which is fair), plus a bounded count of waiting jobs.
+When that is full the caller gets 429 at once, with a ``Retry-After`` worked out from
+the queue ahead and how long recent jobs took, instead of waiting behind an unbounded
+backlog. Streaming replies hold their worker until they finish or the client goes away
+(cancelling the stream frees it at the next token). The event loop itself never runs
+model code, so ``/v1/models`` and the other lanes stay responsive while replies run.
 """
 
 from __future__ import annotations
@@ -19,7 +17,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -52,33 +52,44 @@ class Ticket:
 
 
 class Lane:
-    """One model's single worker thread with a bounded queue in front of it."""
+    """One model's worker threads with a bounded queue in front of them."""
 
-    def __init__(self, name: str, queue_size: int, retry_after_s: int = 2) -> None:
+    def __init__(self, name: str, queue_size: int, workers: int = 1) -> None:
         self.name = name
         self.queue_size = queue_size
-        self.retry_after_s = retry_after_s
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"seesay-{name}")
+        self.workers = workers
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"seesay-{name}")
         self._pending = 0  # queued + running
+        self._job_s = 2.0  # moving average of how long a job holds a worker (a guess until measured)
         self._lock = threading.Lock()
 
     @property
     def pending(self) -> int:
         return self._pending
 
+    def retry_after(self) -> int:
+        """Seconds until a place is likely free: the queue ahead, drained by the workers."""
+        with self._lock:
+            waiting = max(0, self._pending - self.workers)
+            return max(1, math.ceil((waiting + 1) / self.workers * self._job_s))
+
     def reserve(self) -> Ticket:
         """Take a place in the queue or fail fast with 429 (before any response has started)."""
         with self._lock:
-            if self._pending >= self.queue_size:
-                raise APIError(429, f"The {self.name} model is busy ({self._pending} requests queued); "
-                                    f"retry shortly.", code="queue_full",
-                               headers={"Retry-After": str(self.retry_after_s)})
-            self._pending += 1
-        return Ticket(self)
+            full = self._pending >= self.workers + self.queue_size
+            if not full:
+                self._pending += 1
+                return Ticket(self)
+        raise APIError(429, f"The {self.name} model is busy ({self._pending} requests ahead); retry shortly.",
+                       code="queue_full", headers={"Retry-After": str(self.retry_after())})
 
     def _release(self) -> None:
         with self._lock:
             self._pending -= 1
+
+    def _timed(self, seconds: float) -> None:
+        with self._lock:
+            self._job_s = 0.8 * self._job_s + 0.2 * seconds
 
     def background(self, fn: Callable[[], Any]) -> None:
         """Run housekeeping (loading the model at startup) on the worker, outside the queue count."""
@@ -88,9 +99,11 @@ class Lane:
         """Run ``fn`` on the worker; the ticket is released when it has finished."""
 
         def job() -> T:
+            started = time.monotonic()
             try:
                 return fn()
             finally:
+                self._timed(time.monotonic() - started)
                 ticket.release()
 
         future = self._executor.submit(job)
@@ -109,6 +122,7 @@ class Lane:
         items: asyncio.Queue[Any] = asyncio.Queue()
 
         def job() -> None:
+            started = time.monotonic()
             try:
                 for item in produce():
                     loop.call_soon_threadsafe(items.put_nowait, item)
@@ -116,6 +130,7 @@ class Lane:
             except BaseException as e:  # handed to the reader, which reports it in the stream
                 loop.call_soon_threadsafe(items.put_nowait, _Failure(e))
             finally:
+                self._timed(time.monotonic() - started)
                 ticket.release()
 
         future = self._executor.submit(job)

@@ -421,6 +421,31 @@ def contrast(a: str, b: str) -> float:
 # --- revisions ------------------------------------------------------------------------------------
 
 
+# The stylesheet every generated page shares after its :root theme line; a revision shows the model
+# this marker instead (a page's own CSS is short, the shared one is ~900 tokens that never change).
+_ROOT_RULE = re.compile(r":root\s*\{[^}]*\}")
+STOCK_CSS = _ROOT_RULE.split(_css(DEFAULT_THEME), maxsplit=1)[1]
+STOCK_MARKER = "/* base styles */"
+
+
+def editable_view(page: str) -> str:
+    """What a model edits: the page without the shared stylesheet, saved-page comment and CSP."""
+    view = page.replace(STOCK_CSS, "\n" + STOCK_MARKER + "\n", 1)
+    return view.replace(safety.SAVED_HEADER + "\n", "").replace(safety.CSP_META + "\n", "")
+
+
+def restore_view(edited: str, page: str) -> str:
+    """A revised :func:`editable_view` made whole again: the shared stylesheet back in place."""
+    if STOCK_CSS not in page or STOCK_CSS in edited:
+        return edited
+    if STOCK_MARKER in edited:
+        return edited.replace(STOCK_MARKER, STOCK_CSS.strip("\n"), 1)
+    root = _ROOT_RULE.search(edited)  # the model dropped the marker: the stock rules go first
+    if root:
+        return edited[:root.end()] + STOCK_CSS + edited[root.end():]
+    return re.sub(r"<style[^>]*>", lambda m: m.group(0) + STOCK_CSS, edited, count=1, flags=re.I)
+
+
 def apply_instruction(page: str, instruction: str, engine: Any = None, params: Any = None) -> PageResult:
     """Revise a page by instruction: the model when it gives a valid page, else simple rules."""
     instruction = instruction.strip()
@@ -429,20 +454,23 @@ def apply_instruction(page: str, instruction: str, engine: Any = None, params: A
     labels = page_labels(page)
     removing = re.search(r"\b(remove|delete|drop|without|rename|replace)\b", instruction, re.I)
     if engine is not None:
+        view = editable_view(page)
         messages = [
             {
                 "role": "system",
                 "content": "You edit HTML pages. Reply with the complete revised page in one "
                 "```html code block. Keep it self-contained: no external URLs, "
-                "fonts, images or scripts that load anything.",
+                f"fonts, images or scripts that load anything. Keep the {STOCK_MARKER} line in the "
+                "<style> element: it stands for the page's shared stylesheet.",
             },
-            {"role": "user", "content": f"Page:\n```html\n{page}\n```\n\nChange: {instruction}"},
+            {"role": "user", "content": f"Page:\n```html\n{view}\n```\n\nChange: {instruction}"},
         ]
         try:
-            reply = _generate(engine, messages, params)
-            revised = extract_html(reply)
+            reply = _generate(engine, messages, params or _revision_params(view))
+            revised = extract_html(reply if "</html>" in reply.lower() else reply + "\n</html>")
             if revised is None:
                 raise ValueError("no HTML page in the reply")
+            revised = restore_view(revised, page)
             problems = validate(revised, labels, min_kept=0.6 if removing else 1.0)
             if not problems and revised.strip() != page.strip():
                 return PageResult(revised, "model", [f"revised by the model: {instruction}"])
@@ -453,6 +481,15 @@ def apply_instruction(page: str, instruction: str, engine: Any = None, params: A
     if not done:
         return PageResult(page, "unchanged", [f"could not apply “{instruction}” without a capable model"])
     return PageResult(revised, "rules", done)
+
+
+def _revision_params(view: str) -> Any:
+    """Greedy (edits should stay close to the page, which the engine's n-gram drafting then
+    verifies many tokens at a time), ending at the page's end, with room for the whole page."""
+    from seesay.inference.engine import GenerationParams
+
+    return GenerationParams(max_new_tokens=min(4096, len(view) // 2 + 256), temperature=0.0,
+                            repetition_penalty=1.0, stop=("</html>",))
 
 
 _COLOURS = {

@@ -1,9 +1,11 @@
-"""LocalEngine: a transformers model on this machine's GPU or CPU.
+"""TorchEngine: a transformers (safetensors) model, for CUDA GPUs and for models llama.cpp cannot run.
 
-Llama-family models (Llama, SmolLM, Mistral, Qwen2/3) run through the lean decoder
-(static KV cache; on the CPU with an int8 speculative draft, on CUDA as a captured
-graph). Any other causal LM runs a generic token loop over the transformers model
-with the same sampler, so every model streams and cancels the same way.
+Llama-family models (Llama, SmolLM, Mistral, Qwen2/3) run through the lean decoder (a
+static KV cache; on CUDA each step is a captured graph). Any other causal LM runs a
+generic token loop over the transformers model with the same sampler, so every model
+streams and cancels the same way. Replies run one at a time (one KV cache). GGUF files
+normally go to llama.cpp (:mod:`seesay.inference.llamacpp`); with ``model.backend =
+transformers`` they are dequantised once into a safetensors copy and run here.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import inspect
 import logging
 import threading
 import time
-import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -31,23 +32,13 @@ from seesay.inference.textstream import IncrementalDecoder, StopMatcher
 
 log = logging.getLogger(__name__)
 
-# Enough varied text (prose, code, lists, tables) to find each channel's activation peak.
-CALIBRATION = (
-    "The quick brown fox jumps over the lazy dog. Write a function in Python. The history of "
-    "Rome spans many centuries; its art, law and engineering shaped Europe. 1. First item "
-    "2. Second item | a | b |"
-)
+class TorchEngine:
+    backend = "transformers"
+    parallel = 1  # one static KV cache: replies take turns
 
-
-# From this size a separate draft process pays for its start-up (~3 s of a core); a
-# tiny model's draft steps are too short for the GIL contention to matter.
-PROCESS_DRAFT_PARAMS = 50_000_000
-
-
-class LocalEngine:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, resolved: resolve.ResolvedModel | None = None) -> None:
         self.settings = settings
-        self.resolved = resolve.resolve(settings.model.name)
+        self.resolved = resolved or resolve.resolve(settings.model.name)
         self.torch_device = pick_device(settings.model.device)
         self.dtype = pick_dtype(settings.model.dtype, self.torch_device)
         self.tokenizer: Any = None
@@ -57,9 +48,7 @@ class LocalEngine:
         self.load_seconds = 0.0
         self.weight_bytes = 0
         self.eos_ids: set[int] = set()
-        self._draft_thread: threading.Thread | None = None
-        self._abandon = threading.Event()
-        self._draft_process: list[Any] = []  # at most one DraftProcess, shared with the finalizer
+        self._lltokenizer: Any = None  # built on the first constrained request
         self._load_lock = threading.Lock()
         self._gen_lock = threading.Lock()
 
@@ -87,12 +76,7 @@ class LocalEngine:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         resolve.quiet_transformers()
-        if self.resolved.source == "hub":
-            from seesay.inference import hub
-
-            self.resolved = resolve.ResolvedModel(self.resolved.name, "hf-cache",
-                                                  hub.pull(self.resolved.name, report))
-        elif not self.resolved.ready:
+        if not self.resolved.ready:
             resolve.convert_gguf(self.resolved, report)
         path = self.resolved.load_dir
         report(0.8, f"Loading {self.model_name}…")
@@ -116,20 +100,8 @@ class LocalEngine:
         self.eos_ids = self._eos_ids()
         if decoder.supports(model):
             report(0.9, "Preparing the fast decoder…")
-            cpu_fp32 = self.torch_device.type == "cpu" and self.dtype == torch.float32
-            target = decoder.LeanDecoder(model, self.max_len,
-                                         packed=cpu_fp32 and decoder.packed_available())
-            self.loop = DecodeLoop(target, None, self.eos_ids)
-            if cpu_fp32 and decoder.int8_available():
-                # Built on the side: the first reply can start before the draft is ready.
-                start = self._start_draft if n_params >= PROCESS_DRAFT_PARAMS else self._build_draft
-                self._draft_thread = threading.Thread(target=start, args=(model, tokenizer),
-                                                      name="seesay-draft-build", daemon=True)
-                self._draft_thread.start()
-                # A daemon thread still inside torch when the interpreter exits aborts the
-                # process; on exit (or when the engine goes away) stop the build and wait.
-                weakref.finalize(self, _abandon, self._abandon, self._draft_thread, self._draft_process)
-            # The decoders hold every tensor they need (fused or packed copies); dropping the
+            self.loop = DecodeLoop(decoder.LeanDecoder(model, self.max_len), self.eos_ids)
+            # The decoder holds every tensor it needs (fused copies); dropping the
             # transformers modules frees the originals, ~the model's size again.
             self.model = None
             del model
@@ -137,58 +109,6 @@ class LocalEngine:
         report(1.0, "Ready")
         log.info("loaded %s on %s (%d params, window %d)", self.model_name, self.device, n_params,
                  self.max_len)
-
-    def _start_draft(self, model: Any, tokenizer: Any) -> None:
-        """The draft in its own process (no GIL contention), else on a thread here."""
-        from seesay.inference.draft_process import DraftProcess
-
-        try:
-            process = DraftProcess(str(self.resolved.load_dir), self.max_len, CALIBRATION)
-        except Exception:  # e.g. inside a daemonic process, which may not have children
-            log.info("draft process unavailable; drafting on a thread", exc_info=True)
-        else:
-            self._draft_process.append(process)
-            ready = process.wait_ready(abandon=self._abandon)
-            if self._abandon.is_set():  # exiting, or the engine was closed: no fallback
-                return
-            if ready:
-                assert self.loop is not None
-                self.loop.draft = process
-                log.info("speculative draft process ready")
-                return
-            log.warning("draft process did not start; drafting on a thread")
-            process.close()
-            if process in self._draft_process:
-                self._draft_process.remove(process)
-        self._build_draft(model, tokenizer)
-
-    def _build_draft(self, model: Any, tokenizer: Any) -> None:
-        try:
-            ids = torch.tensor(tokenizer(CALIBRATION)["input_ids"])
-            draft = decoder.LeanDecoder(model, self.max_len, act_scales=decoder.activation_scales(model, ids),
-                                        abandon=self._abandon)
-        except InterruptedError:
-            return
-        except Exception:  # speculation is an optimisation; plain decoding still works
-            log.warning("could not build the speculative draft; decoding without it", exc_info=True)
-            return
-        assert self.loop is not None
-        self.loop.draft = draft
-        log.info("speculative draft ready")
-
-    def close(self) -> None:
-        """Stop the draft (thread or process) now rather than when the engine is collected."""
-        if self._draft_thread is not None:
-            _abandon(self._abandon, self._draft_thread, self._draft_process)
-            self._draft_process.clear()
-        if self.loop is not None:
-            self.loop.draft = None
-
-    def wait_for_draft(self, timeout: float | None = None) -> bool:
-        """Block until the speculative draft is built (for benchmarks); True if one is in use."""
-        if self._draft_thread is not None:
-            self._draft_thread.join(timeout)
-        return self.loop is not None and self.loop.draft is not None
 
     def _eos_ids(self) -> set[int]:
         ids = set()
@@ -229,11 +149,16 @@ class LocalEngine:
                               "in Settings.")
         stream.stats.prompt_tokens = len(prompt)
         params = _replace_max(params, min(reply, self.max_len - len(prompt)))
+        sampler = Sampler(params, self._constraint(params))
         text = IncrementalDecoder(self.tokenizer)
         stops = StopMatcher(params.stop)
         finish = "length"
-        with self._gen_lock:
-            for token in self._tokens(prompt, params, stream):
+        while not self._gen_lock.acquire(timeout=0.05):  # one reply at a time; a Stop ends the wait
+            if stream.cancelled:
+                stream.stats.finish_reason = "cancelled"
+                return
+        try:
+            for token in self._tokens(prompt, sampler, stream):
                 if stream.stats.first_token_at is None:
                     stream.stats.first_token_at = time.perf_counter()
                 stream.stats.completion_tokens += 1
@@ -248,25 +173,44 @@ class LocalEngine:
                     finish = "cancelled"
                 elif stream.stats.completion_tokens < params.max_new_tokens:
                     finish = "stop"
+        finally:
+            self._gen_lock.release()
         tail = stops.flush(text.flush()) if finish != "stop" else ""
         if tail:
             yield tail
         stream.stats.finish_reason = finish  # type: ignore[assignment]
         stream.stats.finished_at = time.perf_counter()
 
-    def _tokens(self, prompt: list[int], params: GenerationParams, stream: Stream) -> Iterator[int]:
+    def _constraint(self, params: GenerationParams) -> Any:
+        """The llguidance matcher for a JSON schema or grammar in ``params`` (None without one)."""
+        from seesay.inference import constrained
+
+        grammar = constrained.grammar_of(params)
+        if grammar is None:
+            return None
+        vocab = self._vocab_size()
+        if self._lltokenizer is None:
+            self._lltokenizer = constrained.lltokenizer_for(self.tokenizer, vocab, self.eos_ids)
+        return constrained.Constraint(self._lltokenizer, grammar, vocab)
+
+    def _vocab_size(self) -> int:
+        if self.loop is not None:
+            return int(self.loop.target.lm_head.weight.shape[0])
+        return int(self.model.get_output_embeddings().weight.shape[0])
+
+    def _tokens(self, prompt: list[int], sampler: Sampler, stream: Stream) -> Iterator[int]:
         cancelled = lambda: stream.cancelled  # noqa: E731
         if self.loop is not None:
-            yield from self.loop.run(prompt, params, cancelled)
+            yield from self.loop.run(prompt, sampler.params, cancelled, sampler)
         else:
-            yield from self._generic(prompt, params, cancelled)
+            yield from self._generic(prompt, sampler, cancelled)
 
     @torch.no_grad()
-    def _generic(self, prompt: list[int], params: GenerationParams, cancelled: Any) -> Iterator[int]:
+    def _generic(self, prompt: list[int], sampler: Sampler, cancelled: Any) -> Iterator[int]:
         """Any causal LM: one forward per token over transformers' own cache."""
         from transformers import DynamicCache
 
-        sampler = Sampler(params)
+        params = sampler.params
         eos = self.eos_ids
         cache = DynamicCache(config=self.model.config)
         # transformers 5 renames past_key_values to cache model by model.
@@ -284,13 +228,6 @@ class LocalEngine:
             seq.append(token)
             yield token
             ids = torch.tensor([[token]], device=self.torch_device)
-
-
-def _abandon(flag: threading.Event, thread: threading.Thread, processes: list[Any]) -> None:
-    flag.set()
-    thread.join(timeout=5)
-    for process in processes:
-        process.close()
 
 
 def _replace_max(params: GenerationParams, max_new_tokens: int) -> GenerationParams:
