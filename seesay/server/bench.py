@@ -4,12 +4,13 @@ It starts the same app ``seesay serve`` runs (in this process, on a free port, n
 and fires concurrent streaming chat requests through plain HTTP: first ``clients`` at once
 (the engine's parallel slots serve them in batches, the rest queue), then a burst larger
 than the queue, whose overflow gets 429 and comes back after the ``Retry-After`` it was
-given, as a polite client does; every request must end with a complete reply. Greedy
-decoding with a few repeated prompts also checks that no stream lost or borrowed
-another's text: replies to the same prompt start with the same word. (Not the same
-text: replies decoded together share one KV cache whose layout depends on the others,
-so float sums differ in the last bits and a near tie between two tokens can go either
-way, as in any server that batches requests.)
+given, as a polite client does; every request must end with a complete reply, under
+one id, with no more text chunks than the tokens its usage counts (a stream that
+borrowed another's tokens would have more). Replies to the same greedy prompt need not
+be equal: replies decoded together share one KV cache whose layout depends on the
+others, so float sums differ in the last bits and a near tie between two tokens (0.03
+in log-probability for the bundled model's first word here) can go either way, as in
+any server that batches requests.
 """
 
 from __future__ import annotations
@@ -106,9 +107,9 @@ async def _stream_chat(client: httpx.AsyncClient, url: str, prompt: str, tokens:
     end = time.perf_counter()
     if not done or len(ids) != 1:
         return {"error": "stream ended without [DONE] or mixed ids", "prompt": prompt}
-    return {"prompt": prompt, "text": "".join(parts), "id": ids.pop(), "latency": end - sent,
-            "ttft": (first or end) - sent, "tokens": usage.get("completion_tokens", 0), "told": told,
-            "waited": sent - started}
+    return {"prompt": prompt, "text": "".join(parts), "chunks": len(parts), "id": ids.pop(),
+            "latency": end - sent, "ttft": (first or end) - sent, "tokens": usage.get("completion_tokens", 0),
+            "told": told, "waited": sent - started}
 
 
 async def run_clients(url: str, clients: int, tokens: int, api_key: str | None = None) -> dict[str, Any]:
@@ -120,9 +121,6 @@ async def run_clients(url: str, clients: int, tokens: int, api_key: str | None =
                                          for i in range(clients)))
         wall = time.perf_counter() - started
     ok = [r for r in results if "error" not in r]
-    by_prompt: dict[str, set[str]] = {}
-    for r in ok:
-        by_prompt.setdefault(r["prompt"], set()).add((r["text"].split() or [""])[0])
     latencies = sorted(r["latency"] for r in ok)
     total = sum(r["tokens"] for r in ok)
     refused = [r for r in ok if r["told"]]
@@ -133,7 +131,7 @@ async def run_clients(url: str, clients: int, tokens: int, api_key: str | None =
         "accepted_after_first_retry": sum(len(r["told"]) == 1 for r in refused),
         "error_messages": sorted({r["error"] for r in results if "error" in r})[:5],
         "unique_ids": len({r["id"] for r in ok}) == len(ok),
-        "consistent_replies": all(len(texts) == 1 for texts in by_prompt.values()),
+        "chunks_within_usage": all(0 < r["chunks"] <= r["tokens"] for r in ok),
         "wall_s": round(wall, 2), "completion_tokens": total,
         "throughput_tok_s": round(total / wall, 1) if wall else 0.0,
         "latency_s": _percentiles(latencies),

@@ -28,16 +28,17 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 
 @pytest.fixture(scope="module")
 def tiny_app(tiny_model_dir: Path):
-    from seesay.inference.local import LocalEngine
+    from seesay.inference.torch_engine import TorchEngine
 
     s = Settings().replace({"model.name": str(tiny_model_dir), "model.device": "cpu", "server.queue_size": 2,
                             "generation.max_new_tokens": 16})
-    return create_app(s, LocalEngine(s), api_key=KEY)
+    return create_app(s, TorchEngine(s), api_key=KEY)
 
 
 def test_full_queue_answers_429_with_retry_after(tiny_app) -> None:
     lane = tiny_app.state.services.chat_lane
-    tickets = [lane.reserve() for _ in range(lane.queue_size)]
+    assert lane.workers == 1  # the transformers engine has one KV cache
+    tickets = [lane.reserve() for _ in range(lane.workers + lane.queue_size)]
     try:
         r = TestClient(tiny_app).post("/v1/chat/completions", headers=AUTH, json={
             "model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2})
@@ -49,6 +50,49 @@ def test_full_queue_answers_429_with_retry_after(tiny_app) -> None:
     r = TestClient(tiny_app).post("/v1/chat/completions", headers=AUTH, json={
         "model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2})
     assert r.status_code == 200 and lane.pending == 0
+
+
+def test_retry_after_follows_the_queue() -> None:
+    from seesay.server.errors import APIError
+    from seesay.server.limits import Lane
+
+    lane = Lane("chat", queue_size=8, workers=4)
+    lane._job_s = 2.0
+    tickets = [lane.reserve() for _ in range(12)]
+    with pytest.raises(APIError) as full:
+        lane.reserve()
+    # 8 waiting ahead plus this one, drained 4 at a time at 2 s a job: ceil(9 / 4 * 2) = 5 s
+    assert full.value.status == 429 and full.value.headers["Retry-After"] == "5"
+    for t in tickets[:8]:
+        t.release()
+    assert lane.retry_after() == 1  # nobody waiting: about one job's time at most
+    for t in tickets[8:]:
+        t.release()
+
+
+def test_response_format_gives_json_even_from_a_random_model(tiny_app) -> None:
+    import json
+
+    fmt = {"type": "json_schema", "json_schema": {"name": "person", "schema": {
+        "type": "object", "required": ["name", "age"], "additionalProperties": False,
+        "properties": {"name": {"type": "string", "maxLength": 10}, "age": {"type": "integer"}}}}}
+    r = TestClient(tiny_app).post("/v1/chat/completions", headers=AUTH, json={
+        "model": "m", "messages": [{"role": "user", "content": "A person, please."}], "max_tokens": 120,
+        "temperature": 1.0, "seed": 5, "response_format": fmt})
+    assert r.status_code == 200, r.text
+    data = json.loads(r.json()["choices"][0]["message"]["content"])
+    assert set(data) == {"name", "age"} and isinstance(data["age"], int)
+
+
+def test_response_format_needs_its_schema(tiny_app) -> None:
+    hi = [{"role": "user", "content": "hi"}]
+    r = TestClient(tiny_app).post("/v1/chat/completions", headers=AUTH, json={
+        "model": "m", "messages": hi, "response_format": {"type": "json_schema"}})
+    assert r.status_code == 422 and "json_schema" in r.text
+    bogus = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "bogus"}}}
+    r = TestClient(tiny_app).post("/v1/chat/completions", headers=AUTH, json={
+        "model": "m", "messages": hi, "response_format": bogus})
+    assert r.status_code == 400 and "not valid" in r.json()["error"]["message"]
 
 
 def test_cors_is_off_by_default(tiny_app) -> None:

@@ -47,6 +47,24 @@ def test_stop_sequence_and_max_completion_tokens(client: openai.OpenAI) -> None:
     assert "," not in (reply.choices[0].message.content or "")
 
 
+def test_response_format_json_object_and_json_schema(client: openai.OpenAI) -> None:
+    import json
+
+    person = [{"role": "user", "content": "Give me a JSON object for a person with a name and an age."}]
+    reply = client.chat.completions.create(model="seesay", messages=person, max_tokens=200, temperature=0,
+                                           response_format={"type": "json_object"})
+    assert isinstance(json.loads(reply.choices[0].message.content or ""), dict)
+    ask = {"model": "seesay", "messages": [{"role": "user", "content": "Describe Paris."}],
+           "max_tokens": 200, "temperature": 0}
+    schema = {"type": "object", "required": ["city", "country"], "additionalProperties": False,
+              "properties": {"city": {"type": "string", "maxLength": 30}, "country": {"type": "string",
+                                                                                     "maxLength": 30}}}
+    reply = client.chat.completions.create(**ask, response_format={
+        "type": "json_schema", "json_schema": {"name": "place", "schema": schema, "strict": True}})
+    assert set(json.loads(reply.choices[0].message.content or "")) == {"city", "country"}
+    assert reply.choices[0].finish_reason == "stop"
+
+
 def test_transcribes_a_wav(client: openai.OpenAI) -> None:
     if not WAV.exists():
         pytest.skip("alsa-utils' Front_Center.wav is not installed")
