@@ -19,7 +19,7 @@ def seesay(*args: str, home: Path, timeout: float = 300,
 
 
 @pytest.mark.slow
-def test_once_answers_with_bundled_model(seesay_home: Path, bundled_model_dir: Path) -> None:
+def test_once_answers_with_bundled_model(seesay_home: Path) -> None:
     result = seesay("chat", "--once", "What is the capital of France?", "--temperature", "0",
                     home=seesay_home)
     assert result.returncode == 0, result.stderr
@@ -68,12 +68,18 @@ def test_malformed_config_file(seesay_home: Path) -> None:
     assert "is not valid TOML" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_models_lists_source_device_and_recommendations(seesay_home: Path, bundled_model_dir: Path) -> None:
+def test_models_lists_source_device_and_recommendations(seesay_home: Path) -> None:
     result = seesay("models", home=seesay_home, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "SmolLM2-135M-Instruct (bundled with SeeSay" in result.stdout
-    assert "Device: cpu" in result.stdout or "Device: cuda" in result.stdout
-    assert "Qwen/Qwen2.5-1.5B-Instruct" in result.stdout
+    assert "Runs on: llama.cpp on " in result.stdout
+    import torch
+
+    if torch.cuda.is_available():
+        assert "safetensors in bfloat16" in result.stdout and "Qwen/Qwen2.5-1.5B-Instruct " in result.stdout
+    else:  # no CUDA: quantized GGUF files, with the RAM each needs
+        assert "quantized GGUF" in result.stdout and "Qwen/Qwen2.5-1.5B-Instruct-GGUF" in result.stdout
+        assert "needs" in result.stdout
 
 
 def test_models_pull_offline_is_a_clear_error(seesay_home: Path) -> None:
@@ -82,12 +88,54 @@ def test_models_pull_offline_is_a_clear_error(seesay_home: Path) -> None:
     assert "hub is not reachable" in result.stderr
 
 
-def test_bench_llm_json(seesay_home: Path, tiny_model_dir: Path) -> None:
+@pytest.mark.slow
+def test_bench_llm_json(seesay_home: Path, bundled_model_dir: Path) -> None:
+    """The engine beside llama.cpp's own server and plain generate, on the bundled GGUF."""
+    result = seesay("bench", "llm", "--tokens", "32", "--runs", "2", home=seesay_home)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    for side in ("engine", "llama_server", "generate"):
+        assert {"load_s", "ttft_s", "decode_tok_s", "peak_rss_mb"} <= set(data[side])
+    assert data["engine"]["backend"] == "llama.cpp"
+    assert data["greedy_match_llama_server"] is True  # the same kernels give the same greedy text
+    assert data["ratio_to_llama_server"] > 0 and data["speedup_vs_generate"] > 0
+    assert data["engine"]["conversation"]["turns"] == 10
+    assert data["engine"]["revision"]["with_ngram_drafts"]["tokens"] > 100
+
+
+def test_bench_llm_json_transformers(seesay_home: Path, tiny_model_dir: Path) -> None:
     result = seesay("bench", "llm", "--model", str(tiny_model_dir), "--tokens", "16", "--runs", "1",
                     home=seesay_home)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    for side in ("engine", "generate"):
-        assert {"load_s", "ttft_s", "decode_tok_s", "peak_rss_mb"} <= set(data[side])
-    assert data["greedy_match_first_64"] is True
-    assert data["speedup_decode"] > 0
+    assert data["engine"]["backend"] == "transformers" and "llama_server" not in data
+    assert {"load_s", "ttft_s", "decode_tok_s", "peak_rss_mb"} <= set(data["generate"])
+    assert data["greedy_match_generate"] is True  # the lean decoder computes what generate does
+
+
+def test_bench_llm_measures_the_remote_server(seesay_home: Path) -> None:
+    """--remote is the engine that is timed (llama.cpp's server on loopback stands in for vLLM)."""
+    import secrets
+
+    import xllamacpp as xlc
+
+    from seesay.inference.resolve import bundled_gguf
+
+    key = secrets.token_urlsafe(16)
+    p = xlc.CommonParams()
+    p.model.path = str(bundled_gguf())
+    p.n_ctx, p.hostnames, p.port, p.api_keys, p.verbosity = 4096, ["127.0.0.1"], 0, [key], -1
+    server = xlc.Server(p)
+    env_key = {"SEESAY_REMOTE_API_KEY": key}
+    old = {k: os.environ.get(k) for k in env_key}
+    os.environ.update(env_key)
+    try:
+        result = seesay("bench", "llm", "--remote", server.listening_address + "/v1", "--tokens", "16",
+                        "--runs", "1", home=seesay_home, timeout=120)
+    finally:
+        for k, v in old.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["engine"]["backend"] == "remote" and data["engine"]["device"].startswith("remote (127.0.0.1")
+    assert data["engine"]["decode_tok_s"] > 0 and "generate" not in data

@@ -231,52 +231,30 @@ def _conversation(engine: Any) -> dict[str, Any]:
 
 
 def _revision(settings: Settings, model: Any) -> dict[str, Any]:
-    """A sketch page revised through the model, decoded with n-gram drafting and without."""
+    """The model's part of a sketch-page revision, decoded with n-gram drafting and without."""
     from seesay.inference.llamacpp import LlamaCppEngine
     from seesay.vision import evalset
     from seesay.vision import html as page_html
     from seesay.vision.bench import truth_layout
 
     page = page_html.render_page(truth_layout(evalset.make("landing", "clean", seed=0)))
-    out: dict[str, Any] = {}
+    messages, params = page_html.revision_request(page, "make the header dark blue")
+    out: dict[str, Any] = {"prompt_tokens": 0}
     for label, drafts in (("with_ngram_drafts", True), ("plain", False)):
         engine = LlamaCppEngine(settings, model, draft_ngrams=drafts)
         engine.load()
-        replies: list[Any] = []
-
-        def timed(eng: Any, messages: Any, params: Any, replies: list[Any] = replies) -> Any:
-            stamps: list[float] = []
-            stream = eng.stream(messages, params)
-            text = "".join(d for d in stream if stamps.append(time.perf_counter()) is None)
-            replies.append((stamps, stream.stats.completion_tokens))
-            return _Reply(text)
-
+        stamps: list[float] = []
         started = time.perf_counter()
-        result = page_html.apply_instruction(page, "make the header dark blue", _Timed(engine, timed))
-        stamps, n = replies[0]
-        out[label] = {"seconds": round(time.perf_counter() - started, 2), "tokens": n,
-                      "decode_tok_s": round((n - 1) / (stamps[-1] - stamps[0]), 1), "result": result.source}
+        stream = engine.stream(messages, params)
+        for _ in stream:
+            stamps.append(time.perf_counter())
+        n = stream.stats.completion_tokens
+        out["prompt_tokens"] = stream.stats.prompt_tokens
+        out[label] = {"seconds": round(stamps[-1] - started, 2), "tokens": n,
+                      "decode_tok_s": round((n - 1) / (stamps[-1] - stamps[0]), 1)}
         engine.close()
     out["speedup"] = round(out["with_ngram_drafts"]["decode_tok_s"] / out["plain"]["decode_tok_s"], 2)
     return out
-
-
-class _Reply:
-    def __init__(self, text: str) -> None:
-        self._text = text
-
-    def text(self) -> str:
-        return self._text
-
-
-class _Timed:
-    """The engine as the page reviser sees it, with each reply's token times recorded."""
-
-    def __init__(self, engine: Any, timed: Any) -> None:
-        self._engine, self._timed = engine, timed
-
-    def stream(self, messages: Any, params: Any = None) -> Any:
-        return self._timed(self._engine, messages, params)
 
 
 def _sync(engine: Any) -> None:

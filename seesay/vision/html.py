@@ -454,19 +454,9 @@ def apply_instruction(page: str, instruction: str, engine: Any = None, params: A
     labels = page_labels(page)
     removing = re.search(r"\b(remove|delete|drop|without|rename|replace)\b", instruction, re.I)
     if engine is not None:
-        view = editable_view(page)
-        messages = [
-            {
-                "role": "system",
-                "content": "You edit HTML pages. Reply with the complete revised page in one "
-                "```html code block. Keep it self-contained: no external URLs, "
-                f"fonts, images or scripts that load anything. Keep the {STOCK_MARKER} line in the "
-                "<style> element: it stands for the page's shared stylesheet.",
-            },
-            {"role": "user", "content": f"Page:\n```html\n{view}\n```\n\nChange: {instruction}"},
-        ]
+        messages, default_params = revision_request(page, instruction)
         try:
-            reply = _generate(engine, messages, params or _revision_params(view))
+            reply = _generate(engine, messages, params or default_params)
             revised = extract_html(reply if "</html>" in reply.lower() else reply + "\n</html>")
             if revised is None:
                 raise ValueError("no HTML page in the reply")
@@ -483,13 +473,28 @@ def apply_instruction(page: str, instruction: str, engine: Any = None, params: A
     return PageResult(revised, "rules", done)
 
 
-def _revision_params(view: str) -> Any:
-    """Greedy (edits should stay close to the page, which the engine's n-gram drafting then
-    verifies many tokens at a time), ending at the page's end, with room for the whole page."""
+def revision_request(page: str, instruction: str) -> tuple[list[dict[str, str]], Any]:
+    """The messages and generation settings that ask a chat model to revise ``page``.
+
+    Greedy, because edits should stay close to the page (which the engine's n-gram drafting
+    then verifies many tokens at a time), ending at the page's end, with room for all of it.
+    """
     from seesay.inference.engine import GenerationParams
 
-    return GenerationParams(max_new_tokens=min(4096, len(view) // 2 + 256), temperature=0.0,
-                            repetition_penalty=1.0, stop=("</html>",))
+    view = editable_view(page)
+    messages = [
+        {
+            "role": "system",
+            "content": "You edit HTML pages. Reply with the complete revised page in one "
+            "```html code block. Keep it self-contained: no external URLs, "
+            f"fonts, images or scripts that load anything. Keep the {STOCK_MARKER} line in the "
+            "<style> element: it stands for the page's shared stylesheet.",
+        },
+        {"role": "user", "content": f"Page:\n```html\n{view}\n```\n\nChange: {instruction}"},
+    ]
+    params = GenerationParams(max_new_tokens=min(4096, len(view) // 2 + 256), temperature=0.0,
+                              repetition_penalty=1.0, stop=("</html>",))
+    return messages, params
 
 
 _COLOURS = {

@@ -4,6 +4,7 @@ constrained output, context budget, bad files, and the private listener's locked
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -11,8 +12,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
-import psutil
 import pytest
 
 from seesay.config import Settings
@@ -20,6 +19,7 @@ from seesay.errors import InputError, ModelError
 from seesay.inference import create_engine
 from seesay.inference.engine import GenerationParams, Message, Stream
 from seesay.inference.llamacpp import LlamaCppEngine, TokenPool
+from tests.sockets import assert_nothing_answers_without_the_key
 
 ROOT = Path(__file__).resolve().parents[2]
 HELLO: list[Message] = [{"role": "user", "content": "What is the capital of France?"}]
@@ -239,21 +239,8 @@ def test_damaged_or_foreign_files_are_clear_errors(tmp_path: Path) -> None:
 
 def test_no_listening_socket_answers_without_the_key(engine: LlamaCppEngine) -> None:
     """llama.cpp's own HTTP listener: loopback only, every path refused without the key, no CORS."""
-    listening = [c.laddr for c in psutil.Process().net_connections(kind="inet") if c.status == "LISTEN"]
-    assert listening and all(addr.ip in ("127.0.0.1", "::1") for addr in listening)
-    paths = ["/", "/health", "/v1/health", "/v1/models", "/models", "/props", "/slots", "/metrics",
-             "/v1/chat/completions", "/completion", "/tokenize", "/apply-template"]
-    body = {"messages": [{"role": "user", "content": "hi"}], "content": "hi", "max_tokens": 2}
-    for addr in listening:
-        base = f"http://{addr.ip}:{addr.port}"
-        for path in paths:
-            for headers in ({}, {"Authorization": "Bearer wrong-key"}):
-                headers = {**headers, "Origin": "http://evil.example"}
-                for method in ("GET", "POST"):
-                    r = httpx.request(method, base + path, json=body if method == "POST" else None,
-                                      headers=headers, timeout=10)
-                    assert r.status_code in (401, 403, 404), (method, path, r.status_code)
-                    assert r.headers.get("access-control-allow-origin", "") in ("", "null")
+    sockets = assert_nothing_answers_without_the_key(os.getpid())
+    assert sockets and all(ip in ("127.0.0.1", "::1") for ip, _ in sockets)
 
 
 def test_the_engine_process_never_imports_torch_and_stays_small() -> None:

@@ -125,6 +125,16 @@ def test_auth_is_required(server: Server) -> None:
     assert (server.home / "config" / "server-api-key").stat().st_mode & 0o777 == 0o600
 
 
+def test_no_listening_socket_answers_without_the_key(server: Server, client: openai.OpenAI) -> None:
+    """seesay serve's own port and llama.cpp's private one inside the same process."""
+    from tests.sockets import assert_nothing_answers_without_the_key
+
+    client.models.list()
+    client.chat.completions.create(model="seesay", messages=[{"role": "user", "content": "hi"}], max_tokens=2)
+    sockets = assert_nothing_answers_without_the_key(server.process.pid)
+    assert len(sockets) == 2  # the API and the engine's locked door, nothing else
+
+
 def test_body_limit_and_validation(server: Server) -> None:
     auth = {"Authorization": f"Bearer {server.key}"}
     big = httpx.post(f"{server.url}/chat/completions", headers=auth, content=b"x" * 3_000_000)
