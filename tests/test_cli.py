@@ -131,7 +131,7 @@ def test_bench_llm_measures_the_remote_server(seesay_home: Path) -> None:
     os.environ.update(env_key)
     try:
         result = seesay("bench", "llm", "--remote", server.listening_address + "/v1", "--tokens", "16",
-                        "--runs", "1", home=seesay_home, timeout=120)
+                        "--runs", "1", home=seesay_home, timeout=300)
     finally:
         for k, v in old.items():
             os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
