@@ -8,7 +8,9 @@ is cut at the end. What was left out is reported so the UI can say so.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+from seesay.errors import EngineError
 from seesay.inference.engine import Message, TrimReport
 
 CountTokens = Callable[[Sequence[Message]], int]
@@ -22,6 +24,42 @@ def with_system_prompt(messages: Sequence[Message], system_prompt: str) -> list[
     if not system_prompt.strip() or any(m["role"] == "system" for m in messages):
         return list(messages)
     return [{"role": "system", "content": system_prompt}, *messages]
+
+
+@dataclass
+class Fitted:
+    """One request cut to the model's window: what is sent and how long the reply may be."""
+
+    messages: list[Message]
+    trim: TrimReport
+    prompt_tokens: int
+    max_new_tokens: int
+
+
+def fit_window(messages: Sequence[Message], count: CountTokens, window: int, max_new_tokens: int) -> Fitted:
+    """The reply gets up to half the window; the conversation is cut (see :func:`fit`) to the rest."""
+    count = _LastCount(count)
+    reply = min(max_new_tokens, window // 2)
+    fitted, trim = fit(messages, count, window - reply)
+    prompt = count(fitted)
+    if prompt + 1 > window:
+        raise EngineError("The custom instructions alone fill the model's context window; shorten them "
+                          "in Settings.")
+    return Fitted(fitted, trim, prompt, max(1, min(reply, window - prompt)))
+
+
+class _LastCount:
+    """``count`` remembering its last answer, so the prompt ``fit`` settles on is counted once."""
+
+    def __init__(self, count: CountTokens) -> None:
+        self._count = count
+        self._key: list[Message] | None = None
+        self._value = 0
+
+    def __call__(self, messages: Sequence[Message]) -> int:
+        if self._key != list(messages):
+            self._key, self._value = list(messages), self._count(messages)
+        return self._value
 
 
 def fit(messages: Sequence[Message], count: CountTokens, budget: int) -> tuple[list[Message], TrimReport]:

@@ -81,7 +81,7 @@ class LlamaServer:
         prefix = "/" + secrets.token_hex(16)
         p = xlc.CommonParams()
         p.model.path = str(gguf)
-        p.model_alias = alias
+        p.model_alias = {alias}
         p.n_ctx = options.pool_tokens
         p.n_parallel = options.slots
         p.kv_unified = True  # one pool: a long conversation may use what idle slots do not
@@ -93,7 +93,9 @@ class LlamaServer:
         # and one batch verifies them (exact: the reply is what plain decoding gives).
         if options.draft_ngrams:
             p.speculative.types = [xlc.common_speculative_type.COMMON_SPECULATIVE_TYPE_NGRAM_MOD]
-            p.speculative.ngram_mod.n_max = 128  # a page's unchanged stretch is long: 1.6x the default's gain
+            # A page's unchanged stretches are long: drafts of up to 128 tokens decoded a revision
+            # at 240 tok/s where the default 64 gave 194.
+            p.speculative.ngram_mod.n_max = 128
         # An idle slot's conversation moves out of the shared KV cache into a bounded RAM cache (a
         # full 4k-token conversation of the bundled model is ~95 MB), and comes back when its next
         # turn arrives: on the CPU every reply's attention runs over all the cells in use, so

@@ -180,20 +180,13 @@ class LlamaCppEngine:
         self.load()
         server, pool = self.server, self.pool
         assert server is not None and pool is not None
-        count = _LastCount(server.count)
-        reply = min(params.max_new_tokens, self.window // 2)
-        fitted, stream.stats.trim = context.fit(messages, count, self.window - reply)
-        prompt = count(fitted)
-        if prompt + 1 > self.window:
-            raise EngineError("The custom instructions alone fill the model's context window; shorten them "
-                              "in Settings.")
-        max_tokens = max(1, min(reply, self.window - prompt))
-        stream.stats.prompt_tokens = prompt
-        need = prompt + max_tokens
+        fit = context.fit_window(messages, server.count, self.window, params.max_new_tokens)
+        stream.stats.trim, stream.stats.prompt_tokens = fit.trim, fit.prompt_tokens
+        need = fit.prompt_tokens + fit.max_new_tokens
         if not pool.acquire(need, lambda: stream.cancelled):
             stream.stats.finish_reason = "cancelled"
             return
-        run = _Run(server, _request(fitted, params, max_tokens), lambda: pool.release(need))
+        run = _Run(server, _request(fit.messages, params, fit.max_new_tokens), lambda: pool.release(need))
         run.start()
         done = False
         try:
@@ -267,17 +260,3 @@ def _request_error(e: Exception) -> Exception:
     if isinstance(e, ValueError):
         return InputError(f"The model cannot follow this request: {str(e).strip()[:300]}")
     return EngineError(f"llama.cpp failed: {type(e).__name__}: {e}")
-
-
-class _LastCount:
-    """``count`` remembering its last answer: the prompt ``fit`` settles on is counted once."""
-
-    def __init__(self, count: Callable[[Sequence[Message]], int]) -> None:
-        self._count = count
-        self._key: list[Message] | None = None
-        self._value = 0
-
-    def __call__(self, messages: Sequence[Message]) -> int:
-        if self._key != list(messages):
-            self._key, self._value = list(messages), self._count(messages)
-        return self._value

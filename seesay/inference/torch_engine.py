@@ -16,12 +16,13 @@ import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import torch
 
 from seesay.config import Settings
-from seesay.errors import EngineError, ModelError
+from seesay.errors import ModelError
 from seesay.inference import context, decoder, resolve
 from seesay.inference.device import cpu_threads, pick_device, pick_dtype
 from seesay.inference.device import describe as describe_device
@@ -132,23 +133,16 @@ class TorchEngine:
             ids = ids["input_ids"]
         return list(ids)
 
-    def reply_budget(self, params: GenerationParams) -> int:
-        return min(params.max_new_tokens, self.max_len // 2)
-
     def stream(self, messages: Sequence[Message], params: GenerationParams | None = None) -> Stream:
         params = params or GenerationParams.from_settings(self.settings.generation)
         return Stream(lambda s: self._generate(s, list(messages), params))
 
     def _generate(self, stream: Stream, messages: list[Message], params: GenerationParams) -> Iterator[str]:
         self.load()
-        reply = self.reply_budget(params)
-        fitted, stream.stats.trim = context.fit(messages, self.count_tokens, self.max_len - reply)
-        prompt = self._encode(fitted)
-        if len(prompt) + 1 > self.max_len:
-            raise EngineError("The custom instructions alone fill the model's context window; shorten them "
-                              "in Settings.")
-        stream.stats.prompt_tokens = len(prompt)
-        params = _replace_max(params, min(reply, self.max_len - len(prompt)))
+        fit = context.fit_window(messages, self.count_tokens, self.max_len, params.max_new_tokens)
+        stream.stats.trim, stream.stats.prompt_tokens = fit.trim, fit.prompt_tokens
+        prompt = self._encode(fit.messages)
+        params = replace(params, max_new_tokens=fit.max_new_tokens)
         sampler = Sampler(params, self._constraint(params))
         text = IncrementalDecoder(self.tokenizer)
         stops = StopMatcher(params.stop)
@@ -228,9 +222,3 @@ class TorchEngine:
             seq.append(token)
             yield token
             ids = torch.tensor([[token]], device=self.torch_device)
-
-
-def _replace_max(params: GenerationParams, max_new_tokens: int) -> GenerationParams:
-    from dataclasses import replace
-
-    return replace(params, max_new_tokens=max(1, max_new_tokens))

@@ -1,5 +1,7 @@
 from collections.abc import Sequence
 
+import pytest
+
 from seesay.inference.context import fit, with_system_prompt
 from seesay.inference.engine import Message
 
@@ -52,3 +54,34 @@ def test_system_prompt_added_once() -> None:
     assert with_system_prompt(msgs, "  ") == msgs
     own: list[Message] = [{"role": "system", "content": "mine"}, *msgs]
     assert with_system_prompt(own, "sys") == own
+
+
+def test_trimming_counts_each_message_about_once() -> None:
+    """Dropping turns must not re-count the whole conversation per dropped turn (quadratic)."""
+    calls = {"n": 0, "chars": 0}
+
+    def counting(messages: Sequence[Message]) -> int:
+        calls["n"] += 1
+        calls["chars"] += sum(len(m["content"]) for m in messages)
+        return count(messages)
+
+    msgs = convo(1000)  # 2,002 messages, ~28,000 "tokens"
+    out, report = fit(msgs, counting, 500)
+    assert count(out) <= 500 and report.dropped_messages > 1900
+    assert calls["n"] < len(msgs) + 10
+    assert calls["chars"] < 4 * sum(len(m["content"]) for m in msgs)
+
+
+def test_fit_window_leaves_the_reply_half_at_most() -> None:
+    from seesay.errors import EngineError
+    from seesay.inference.context import fit_window
+
+    fitted = fit_window(convo(10), count, window=200, max_new_tokens=512)
+    assert fitted.max_new_tokens == 100 and fitted.prompt_tokens <= 100
+    assert fitted.prompt_tokens == count(fitted.messages)
+    short = fit_window(convo(1), count, window=200, max_new_tokens=16)
+    assert short.max_new_tokens == 16 and not short.trim
+    huge_system: list[Message] = [{"role": "system", "content": "rule " * 300},
+                                  {"role": "user", "content": "hi"}]
+    with pytest.raises(EngineError, match="custom instructions alone"):
+        fit_window(huge_system, count, window=200, max_new_tokens=16)
