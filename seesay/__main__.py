@@ -1,4 +1,4 @@
 from seesay.cli import main
 
-if __name__ == "__main__":  # a spawned child process (the speculative draft) imports this too
+if __name__ == "__main__":  # a spawned child process (a benchmark side) imports this too
     raise SystemExit(main())

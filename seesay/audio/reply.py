@@ -26,10 +26,11 @@ log = logging.getLogger(__name__)
 
 AudioSink = Callable[[np.ndarray, int], None]
 
-# While the first sentence is synthesised the reader stops pulling tokens (a local engine
-# decodes lazily, so it pauses): on a small CPU the LLM and the TTS otherwise split the
-# cores and the first sound comes later. Later sentences have the whole first one's
-# playing time to be ready in, so they lose nothing audible. Bounded, in case TTS stalls.
+# While the first sentence is synthesised the reader stops pulling tokens (the transformers
+# engine decodes lazily, so it pauses; llama.cpp decodes on, and the tokens wait in the
+# stream): on a small CPU the LLM and the TTS otherwise split the cores and the first sound
+# comes later. Later sentences have the whole first one's playing time to be ready in, so
+# they lose nothing audible. Bounded, in case TTS stalls.
 FIRST_AUDIO_WAIT_S = 2.0
 
 

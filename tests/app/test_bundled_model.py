@@ -59,3 +59,36 @@ def test_a_model_revision_does_not_hold_up_the_chat(qtbot: Any, make_window: Any
     assert first_token < 1.0, first_token
     assert revised[0] - started < 10.0
     assert not revised or reply.status == "complete"
+
+
+@pytest.mark.slow
+def test_cold_launch_is_ready_in_seconds_and_stays_small(tmp_path: Path) -> None:
+    """A first launch (empty user dirs): the model is ready in under 10 s from process start, no
+    conversion step, and the whole window process with the chat model stays under 700 MB."""
+    import subprocess
+    import sys
+
+    script = (
+        "import time, psutil\n"
+        "from seesay.app.main import build_window, create_application\n"
+        "app = create_application()\n"
+        "window = build_window({})\n"
+        "window.show(); window.start()\n"
+        "while window.host.state not in ('ready', 'failed'):\n"
+        "    app.processEvents(); time.sleep(0.01)\n"
+        "ready = time.time() - psutil.Process().create_time()\n"
+        "for _ in range(50):\n"
+        "    app.processEvents(); time.sleep(0.01)\n"
+        "from seesay.inference.bench import _peak_rss_mb\n"
+        "print(window.host.state, round(ready, 2), round(_peak_rss_mb()))\n"
+        "window.close()\n"
+    )
+    env = {**os.environ, "SEESAY_HOME": str(tmp_path / "fresh-home"), "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr[-2000:]
+    state, ready_s, peak_mb = out.stdout.split()[-3:]
+    assert state == "ready"
+    assert float(ready_s) < 10.0
+    assert int(peak_mb) <= 700
+    assert not (tmp_path / "fresh-home" / "cache" / "models").exists()  # nothing was converted
