@@ -225,6 +225,16 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
     return path
 
 
+def persist(changes: Mapping[str, Any], path: Path | None = None) -> Path:
+    """Write ``changes`` into the settings file: the file's own values plus these, never values
+    that came from the environment or the command line; a broken file is replaced by good values."""
+    try:
+        base = load_settings(path, env={})
+    except ConfigError:
+        base = Settings()
+    return save_settings(base.replace(changes, source="settings"), path)
+
+
 def _read_file(path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

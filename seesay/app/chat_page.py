@@ -21,9 +21,10 @@ from seesay.app.chat_view import COLUMN_MAX_WIDTH, ChatView
 from seesay.app.composer import Composer
 from seesay.app.message_widget import MessageWidget
 from seesay.app.workers import EngineHost, ReplyRequest
-from seesay.chat import ChatSession, title_from
+from seesay.chat import ChatSession
 from seesay.config import Settings
 from seesay.errors import StoreError
+from seesay.inference.engine import Message
 from seesay.store import HistoryStore
 
 log = logging.getLogger(__name__)
@@ -113,13 +114,13 @@ class ChatPage(QWidget):
     def _new_session(self, conversation_id: int | None) -> ChatSession:
         # The engine is attached by the worker for each reply (it can change on reload).
         if self.saving:
-            return ChatSession(None, self.settings, self.store, conversation_id)  # type: ignore[arg-type]
-        session = ChatSession(None, self.settings, save=False)  # type: ignore[arg-type]
+            return ChatSession(None, self.settings, self.store, conversation_id)
+        earlier: list[Message] = []
         if conversation_id is not None and self.store is not None:  # read-only history: keep context
-            session._memory.extend({"role": m.role, "content": m.content}  # type: ignore[misc]
-                                   for m in self.store.messages(conversation_id)
-                                   if m.role in ("user", "assistant") and m.content)
-        return session
+            earlier = [{"role": m.role, "content": m.content}  # type: ignore[misc]
+                       for m in self.store.messages(conversation_id)
+                       if m.role in ("user", "assistant") and m.content]
+        return ChatSession(None, self.settings, save=False, memory=earlier)
 
     # --- conversations ------------------------------------------------------------------------
     def open_conversation(self, conversation_id: int | None) -> None:
@@ -169,17 +170,12 @@ class ChatPage(QWidget):
         if self.busy:
             return False
         session = self.session
-        if session.store is not None:
-            created = session.conversation_id is None
-            if created:
-                session.conversation_id = session.store.create_conversation(title_from(prompt))
-            session.store.add_message(session.conversation_id, "user", prompt, meta=meta)
-            session.store.add_message(session.conversation_id, "assistant", answer, meta=meta)
+        created = session.conversation_id is None
+        session.record(prompt, answer, meta)
+        if session.conversation_id is not None:
             self.conversation_id = session.conversation_id
             if created:
                 self.conversation_created.emit(self.conversation_id)
-        else:
-            session._memory += [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}]
         self.view.add("user", prompt, meta=meta)
         self.view.add("assistant", answer, meta=meta)
         self.view.scroll_to_bottom()

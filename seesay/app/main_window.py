@@ -24,13 +24,12 @@ from seesay.app.sketch_studio import SketchStudio, dropped_image
 from seesay.app.status import StatusPanel
 from seesay.app.voice_panel import VoicePanel
 from seesay.app.workers import BackgroundTask, EngineHost
-from seesay.config import Settings, keys, load_settings, save_settings
+from seesay.config import Settings, keys, persist
 from seesay.errors import ConfigError
 from seesay.store import HistoryStore
 
 log = logging.getLogger(__name__)
 
-IMAGE_QUESTION = "Describe this image. If it is a sketch or screenshot of a web page, list its parts."
 NARROW_PX = 1000
 COLLAPSE_PX = 640
 
@@ -278,18 +277,9 @@ class MainWindow(QMainWindow):
         settings = self.settings
 
         def work(_progress: Any) -> str:
-            from seesay.vision import vlm
-            from seesay.vision.describe import describe_layout
-            from seesay.vision.sketch import analyse_image
+            from seesay.chat import answer_image
 
-            model = vlm.for_settings(settings)
-            if model is not None:  # a vision-language model can really look at the picture
-                answer = model.stream_answer(path, IMAGE_QUESTION).text().strip()
-                if answer:
-                    return answer
-            layout = analyse_image(path, max_pixels=settings.vision.max_image_pixels,
-                                   max_side=settings.vision.max_side)
-            return describe_layout(layout, path.name)
+            return answer_image(settings, path).text().strip()
 
         task = BackgroundTask(work)
         task.setAutoDelete(False)
@@ -300,7 +290,7 @@ class MainWindow(QMainWindow):
             self._tasks.discard(task)
             self.statusBar().clearMessage()
             prompt = f"What is in this image? 📎 {path.name}"
-            if not self.chat.add_exchange(prompt, answer, {"image": str(path), "source": "sketch reader"}):
+            if not self.chat.add_exchange(prompt, answer, {"image": str(path), "source": "image"}):
                 self._notice("sketch", "Wait for the reply to finish, then drop the image again.", "warning")
 
         def failed(message: str) -> None:
@@ -334,17 +324,11 @@ class MainWindow(QMainWindow):
         changed = {k: new.get(k) for k in keys() if new.get(k) != self.settings.get(k)}
         if not changed:
             return
-        old, self.settings = self.settings, new
-        self.chat.settings = new
-        self.chat.session.settings = new
+        old = self.settings
+        self._apply_settings(new)
         self.voice.sync_settings()
-        self.studio.settings = new
         try:
-            base = load_settings(env={})  # the file alone: CLI flags and env are not saved
-        except ConfigError:
-            base = Settings()  # the file was broken; saving replaces it with good values
-        try:
-            save_settings(base.replace(changed, source="settings"))
+            persist(changed)
             self.banner.clear("config")
         except (OSError, ConfigError) as exc:
             self._notice("config", f"Settings could not be saved: {exc}", "error")
@@ -380,8 +364,11 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_voice_settings(self, changes: dict[str, Any]) -> None:
         """The voice bar saved these itself; keep the window's copy (and the Settings dialog) in step."""
-        self.settings = self.settings.replace(changes, source="voice")
-        self.chat.settings = self.chat.session.settings = self.settings
+        self._apply_settings(self.settings.replace(changes, source="voice"))
+
+    def _apply_settings(self, new: Settings) -> None:
+        """The one place the window's parts get new settings (the voice bar reads the window's)."""
+        self.settings = self.chat.settings = self.chat.session.settings = self.studio.settings = new
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.voice.shutdown()  # frees the microphone and speaker; the models go with the process

@@ -35,7 +35,7 @@ from seesay.app.voice_widgets import LevelMeter, MicButton
 from seesay.app.voice_worker import VoiceController
 from seesay.app.workers import EngineHost
 from seesay.chat import ChatSession
-from seesay.config import Settings, load_settings, save_settings
+from seesay.config import Settings, persist
 from seesay.errors import ConfigError, SeeSayError
 
 log = logging.getLogger(__name__)
@@ -248,11 +248,7 @@ class VoicePanel(QFrame):
         if not self.persist:
             return
         try:
-            base = load_settings(env={})
-        except ConfigError:
-            base = Settings()
-        try:
-            save_settings(base.replace({key: value}, source="voice panel"))
+            persist({key: value})
         except (OSError, ConfigError) as exc:
             self._on_error(f"The voice setting could not be saved: {exc}")
 

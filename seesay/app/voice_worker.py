@@ -24,6 +24,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
 
 from seesay.app.workers import EngineHost, ReplyRequest
+from seesay.audio import SAMPLE_RATE
 from seesay.chat import ChatSession
 from seesay.config import Settings
 from seesay.errors import EngineError, SeeSayError
@@ -31,26 +32,6 @@ from seesay.errors import EngineError, SeeSayError
 log = logging.getLogger(__name__)
 
 _END = object()
-
-
-class _VoiceTagged:
-    """The chat's session, with spoken prompts stored as such (``meta.source = voice``).
-
-    Attribute reads and writes go to the wrapped session, so the engine worker's
-    ``session.engine = ...`` lands on the real one.
-    """
-
-    def __init__(self, session: ChatSession) -> None:
-        object.__setattr__(self, "_inner", session)
-
-    def send(self, prompt: str, params: Any = None, meta: dict | None = None) -> Any:
-        return self._inner.send(prompt, params, meta={"source": "voice", **(meta or {})})
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        setattr(self._inner, name, value)
 
 
 class EngineReplyStream:
@@ -147,10 +128,10 @@ class EngineSession:
         self.on_request = on_request
         self.bridge = EngineBridge(host)
 
-    def send(self, prompt: str, params: Any = None, meta: dict | None = None) -> EngineReplyStream:
+    def send(self, prompt: str, params: Any = None, source: str = "voice") -> EngineReplyStream:
         if self.host.state == "failed":
             raise EngineError(f"{self.host.error} Fix the model in Settings, then talk again.")
-        request = ReplyRequest(_VoiceTagged(self.session()), self.settings(), prompt=prompt)  # type: ignore[arg-type]
+        request = ReplyRequest(self.session(), self.settings(), prompt=prompt, source="voice")
         stream = self.bridge.open(request)
         self.on_request(request, prompt)  # queued to the GUI before the engine can answer
         self.host.generate(request)
@@ -194,7 +175,7 @@ def warm_up(transcriber: Any, synthesizer: Any) -> None:
     """One throwaway inference each, so the first real turn runs at steady-state speed."""
     rng = np.random.default_rng(0)
     try:
-        transcriber.transcribe((rng.standard_normal(16000) * 0.01).astype(np.float32))
+        transcriber.transcribe((rng.standard_normal(SAMPLE_RATE) * 0.01).astype(np.float32))
         list(synthesizer.stream("Ready."))
     except SeeSayError:
         log.debug("voice warm-up failed", exc_info=True)

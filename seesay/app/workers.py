@@ -24,7 +24,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThread, Signal, Slot
 
-from seesay.chat import ChatSession
+from seesay.chat import ChatSession, Source
 from seesay.config import Settings
 from seesay.errors import SeeSayError
 from seesay.inference import create_engine
@@ -53,6 +53,7 @@ class ReplyRequest:
     session: ChatSession
     settings: Settings
     prompt: str | None = None
+    source: Source = "typed"
     id: int = field(default_factory=lambda: next(_ids))
     _cancelled: threading.Event = field(default_factory=threading.Event)
     _stream: Stream | None = None
@@ -152,7 +153,10 @@ class EngineWorker(QObject):
         session = request.session
         session.engine, session.settings = engine, request.settings
         try:
-            stream = session.send(request.prompt) if request.prompt is not None else session.regenerate()
+            if request.prompt is not None:
+                stream = session.send(request.prompt, source=request.source)
+            else:
+                stream = session.regenerate()
         except SeeSayError as exc:
             self.failed.emit(request.id, str(exc), False)
             return

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from seesay.audio import SAMPLE_RATE as RATE
 from seesay.errors import AudioError
 
 log = logging.getLogger(__name__)
 
-RATE = 16000
 
 
 def _open(path: Path):

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from seesay.audio import SAMPLE_RATE
 from seesay.audio.resample import resample
 from seesay.audio.stt import create_transcriber
 from seesay.audio.tts import create_synthesizer
@@ -65,7 +66,7 @@ def bench_voice(settings: Settings, turns: int = 10, max_tokens: int = 48) -> di
         clip = synth.synthesize(q)  # type: ignore[attr-defined]
         tts_time += time.perf_counter() - t
         tts_audio += len(clip) / rate
-        clips.append(resample(clip, rate, 16000))
+        clips.append(resample(clip, rate, SAMPLE_RATE))
     t = time.perf_counter()
     next(iter(synth.stream("Sure, here is the answer. It has a second sentence too.")))
     tts_first = time.perf_counter() - t
@@ -82,8 +83,8 @@ def bench_voice(settings: Settings, turns: int = 10, max_tokens: int = 48) -> di
     engine = create_engine(settings)
     engine.load()
     vad = Endpointer(SileroVAD(), config_from(settings.voice))
-    silence = np.zeros(int(0.3 * 16000), dtype=np.float32)
-    tail = np.zeros(int((settings.voice.end_silence_ms / 1000 + 0.3) * 16000), dtype=np.float32)
+    silence = np.zeros(int(0.3 * SAMPLE_RATE), dtype=np.float32)
+    tail = np.zeros(int((settings.voice.end_silence_ms / 1000 + 0.3) * SAMPLE_RATE), dtype=np.float32)
     results = []
     for i in range(turns + 1):  # the first turn warms caches and is not counted
         session = ChatSession(engine, settings, save=False)

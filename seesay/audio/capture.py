@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from seesay.audio import SAMPLE_RATE as RATE
 from seesay.audio.devices import Device, find_device, sounddevice
 from seesay.audio.resample import Resampler, to_mono
 from seesay.errors import AudioError
 
 log = logging.getLogger(__name__)
 
-RATE = 16000
 FRAME = 512
 BLOCK_S = 0.02  # fixed small blocks: PortAudio's default size starves on PulseAudio's ALSA plugin
 STARTUP_S = 5.0

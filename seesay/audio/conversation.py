@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from seesay.audio.reply import ReplyResult, ReplySpeaker
-from seesay.audio.stt import Transcriber
+from seesay.audio.transcript import Transcriber
 from seesay.audio.tts import Synthesizer
 from seesay.audio.vad import Endpointer
 from seesay.errors import AudioError, SeeSayError
@@ -240,7 +240,7 @@ class VoiceLoop:
         if self.cb.transcript is not None:
             self.cb.transcript(text)
         try:
-            stream = self.session.send(text, meta={"source": "voice"})
+            stream = self.session.send(text, source="voice")
         except SeeSayError as e:
             self._emit_error(e)
             self._set_state(State.LISTENING)

@@ -12,65 +12,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 
+from seesay.audio import SAMPLE_RATE as RATE
+from seesay.audio.transcript import SILENCE_RMS, Segment, Transcriber, Transcript, Word, prepare_audio, rms
 from seesay.errors import AudioError
 
 log = logging.getLogger(__name__)
 
-RATE = 16000
 WINDOW_S = 30.0  # Whisper's context
 SEARCH_S = 4.0  # look this far back from the window end for a quiet place to cut
-SILENCE_RMS = 1e-3  # about -60 dBFS: nothing to transcribe below this
 
 FileProgress = Callable[[float, float], None]
 """Called with (seconds done, total seconds or 0 when unknown)."""
-
-
-@dataclass(frozen=True)
-class Word:
-    start: float
-    end: float
-    text: str
-
-
-@dataclass(frozen=True)
-class Segment:
-    start: float
-    end: float
-    text: str
-    words: tuple[Word, ...] = ()
-
-
-@dataclass
-class Transcript:
-    text: str
-    segments: list[Segment] = field(default_factory=list)
-    language: str = ""
-    duration: float = 0.0  # seconds of audio
-    seconds: float = 0.0  # wall time spent
-
-    @property
-    def rtf(self) -> float:
-        return self.seconds / self.duration if self.duration else 0.0
-
-    @property
-    def words(self) -> list[Word]:
-        return [w for s in self.segments for w in s.words]
-
-
-@runtime_checkable
-class Transcriber(Protocol):
-    """Anything that turns 16 kHz mono float32 audio into text."""
-
-    name: str
-
-    def transcribe(self, audio: np.ndarray, *, offset: float = 0.0) -> Transcript:
-        """``offset`` shifts segment times (for windows of a longer file)."""
 
 
 def bundled_model_dir() -> Path:
@@ -149,20 +106,6 @@ class FasterWhisperTranscriber:
         return Transcript(text, out, info.language, duration, time.perf_counter() - t0)
 
 
-def prepare_audio(audio: np.ndarray, language: str | None) -> tuple[np.ndarray, float, Transcript | None]:
-    """Flat float32 16 kHz samples, their duration, and an empty transcript when there is
-    nothing to hear (Whisper invents words such as "Thank you." in silence)."""
-    audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
-    duration = len(audio) / RATE
-    if not len(audio) or _rms(audio) < SILENCE_RMS:
-        return audio, duration, Transcript("", [], language or "", duration, 0.0)
-    return audio, duration, None
-
-
-def _rms(x: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if len(x) else 0.0
-
-
 def _quiet_cut(audio: np.ndarray, earliest: int) -> int:
     """Index of the quietest 50 ms in ``audio[earliest:]``: where a cut splits no word."""
     hop = RATE // 20
@@ -203,7 +146,7 @@ def transcribe_file(transcriber: Transcriber, path: str | Path, progress: FilePr
     language = ""
     done = 0.0
     for start, window in windows(audiofile.stream(path, RATE), window_s):
-        if _rms(window) >= SILENCE_RMS:
+        if rms(window) >= SILENCE_RMS:
             part = transcriber.transcribe(window, offset=start)
             segments.extend(part.segments)
             language = language or part.language

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from seesay.audio import audiofile
+from seesay.audio import SAMPLE_RATE, audiofile
 from seesay.audio.reply import ReplySpeaker
-from seesay.audio.stt import Transcriber
+from seesay.audio.transcript import Transcriber
 from seesay.audio.tts import Synthesizer
 from seesay.audio.vad import FRAME_S, Endpointer, frames_of
 from seesay.errors import AudioError
@@ -65,7 +65,7 @@ def run_turn(session: Any, transcriber: Transcriber, synthesizer: Synthesizer, e
         raise AudioError("Sound was heard but no words could be made out.")
     chunks: list[np.ndarray] = []
     speaker = ReplySpeaker(synthesizer, lambda chunk, rate: chunks.append(chunk))
-    result = speaker.run(session.send(heard.text, meta={"source": "voice"}))
+    result = speaker.run(session.send(heard.text, source="voice"))
     t = result.timing
     first_audio = t.since_start(t.first_audio_at)
     latency = {
@@ -86,7 +86,7 @@ def run_turn_from_file(session: Any, transcriber: Transcriber, synthesizer: Synt
                        out_path: str | Path | None) -> TurnResult:
     audio = audiofile.load(in_path)
     # a recording that stops right at the last word still needs the silence that ends a turn
-    silence = np.zeros(int(endpointer.config.end_silence_ms / 1000 * 16000) + 1024, dtype=np.float32)
+    silence = np.zeros(int(endpointer.config.end_silence_ms / 1000 * SAMPLE_RATE) + 1024, dtype=np.float32)
     result = run_turn(session, transcriber, synthesizer, endpointer, np.concatenate([audio, silence]))
     if out_path is not None:
         audiofile.write_wav(out_path, result.audio, result.sample_rate)

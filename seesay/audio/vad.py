@@ -17,11 +17,11 @@ from typing import Literal
 
 import numpy as np
 
+from seesay.audio import SAMPLE_RATE as RATE
 from seesay.errors import AudioError
 
 log = logging.getLogger(__name__)
 
-RATE = 16000
 FRAME = 512  # Silero's frame at 16 kHz: 32 ms
 FRAME_S = FRAME / RATE
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from seesay.audio.stt import Segment, Transcript, Word, prepare_audio
+from seesay.audio.transcript import Segment, Transcript, Word, prepare_audio
 from seesay.errors import AudioError
 
 log = logging.getLogger(__name__)

@@ -19,13 +19,6 @@ CountTokens = Callable[[Sequence[Message]], int]
 MAX_CHARS_PER_TOKEN = 16
 
 
-def with_system_prompt(messages: Sequence[Message], system_prompt: str) -> list[Message]:
-    """Prepend the custom instructions unless the conversation brings its own."""
-    if not system_prompt.strip() or any(m["role"] == "system" for m in messages):
-        return list(messages)
-    return [{"role": "system", "content": system_prompt}, *messages]
-
-
 @dataclass
 class Fitted:
     """One request cut to the model's window: what is sent and how long the reply may be."""

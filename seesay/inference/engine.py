@@ -28,14 +28,17 @@ Progress = Callable[[float, str], None]
 """Called with a fraction in [0, 1] and a short description while a model loads."""
 
 
+_DEFAULTS = GenerationSettings()  # declared once, with their help text, in seesay.config
+
+
 @dataclass(frozen=True)
 class GenerationParams:
-    max_new_tokens: int = 512
-    temperature: float = 0.2
-    top_p: float = 0.9
-    top_k: int = 50
-    repetition_penalty: float = 1.1
-    seed: int = -1
+    max_new_tokens: int = _DEFAULTS.max_new_tokens
+    temperature: float = _DEFAULTS.temperature
+    top_p: float = _DEFAULTS.top_p
+    top_k: int = _DEFAULTS.top_k
+    repetition_penalty: float = _DEFAULTS.repetition_penalty
+    seed: int = _DEFAULTS.seed
     stop: tuple[str, ...] = ()
     # Constrained output: the reply is JSON matching this schema ({} for any JSON object) or
     # text matching this grammar (GBNF or Lark); at most one of the two.

@@ -19,13 +19,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from seesay.chat import answer_image, with_system_prompt
 from seesay.config import Settings
 from seesay.errors import SeeSayError
 from seesay.inference.engine import GenerationParams, Message, Stream
 from seesay.server.chat_schema import ChatCompletionRequest, TextPart
 from seesay.server.errors import error_body, status_for
 from seesay.server.limits import CancellingStreamingResponse, Lane, Ticket
-from seesay.server.vision import decode_data_url, vision_stream
+from seesay.server.vision import decode_data_url
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Any
     params = generation_params(body, settings)
     messages, image, question = convert_messages(body, settings)
     if image is not None:
-        stream = vision_stream(settings, image, question, params)
+        stream = answer_image(settings, image, question, params)
         model = settings.vision.vlm_model.strip() or "seesay-sketch"
     else:
         engine = services.engine
@@ -105,9 +106,7 @@ def convert_messages(body: ChatCompletionRequest,
     last_user = max((i for i, m in enumerate(body.messages) if m.role == "user"), default=-1)
     if image is not None and image_turn == last_user:
         return out, image, out[last_user]["content"].strip()
-    if not any(m["role"] == "system" for m in out) and settings.chat.system_prompt.strip():
-        out.insert(0, {"role": "system", "content": settings.chat.system_prompt})
-    return out, None, ""
+    return with_system_prompt(out, settings.chat.system_prompt), None, ""
 
 
 def finish_reason(stream: Stream) -> str:

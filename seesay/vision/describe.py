@@ -1,12 +1,19 @@
-"""Words for what the sketch reader found: the chat's answer about a dropped image.
+"""Words for what the sketch reader found: the answer about an image when no vision model is set.
 
 With no vision-language model the assistant cannot look at a picture, but the offline
-pipeline can say exactly which elements and labels it read, which is what a person
-dropping a wireframe into a conversation wants to check.
+pipeline can say exactly which elements and labels it read, and show the page they make,
+which is what a person dropping a wireframe into a conversation (or sending one to the
+API) wants to check.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from seesay.config import Settings
+from seesay.inference.engine import Stream
 from seesay.vision.sketch import Layout
 
 NAMES = {
@@ -30,6 +37,31 @@ def describe_layout(layout: Layout, name: str) -> str:
         lines.append(f"- {kind} “{e.text}”" if e.text else f"- {kind}")
     if len(elements) > MAX_ITEMS:
         lines.append(f"- … and {len(elements) - MAX_ITEMS} more")
-    lines += ["", "Open it in the Sketch studio (Ctrl+Shift+K, or drop it on an empty chat) to turn it "
-              "into a working web page."]
     return "\n".join(lines)
+
+
+def describe_sketch(settings: Settings, image: bytes | Path) -> Stream:
+    """The reader's account of ``image`` and the page it builds from it, as one streamed reply
+    (the work happens when the stream is iterated, on the caller's worker)."""
+    return Stream(lambda stream: _reply(stream, settings, image))
+
+
+def _reply(stream: Stream, settings: Settings, image: bytes | Path) -> Iterator[str]:
+    from seesay.vision.pipeline import sketch_to_page
+
+    result = sketch_to_page(image, settings)
+    stream.stats.first_token_at = time.perf_counter()
+    name = image.name if isinstance(image, Path) else "The image"
+    parts = [describe_layout(result.layout, name)]
+    parts += [f"Note: {n}" for n in result.notes[:3]]
+    if result.layout.elements:
+        parts.append("Here is the page it describes (open the image in the Sketch studio to revise it):"
+                     "\n\n```html\n" + result.html.strip() + "\n```")
+    text = "\n\n".join(parts)
+    stream.stats.completion_tokens = max(1, len(text) // 4)  # approximate: no tokenizer on this path
+    stream.stats.finish_reason = "stop"
+    for line in text.splitlines(keepends=True):
+        if stream.cancelled:
+            stream.stats.finish_reason = "cancelled"
+            return
+        yield line

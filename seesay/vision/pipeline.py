@@ -86,18 +86,14 @@ def revise(
     page: str,
     instruction: str,
     *,
+    settings: Settings,
     engine: Any = None,
-    settings: Settings | None = None,
     image: Path | str | bytes | None = None,
 ) -> page_html.PageResult:
-    """A revision through the vision model when configured, else the chat model (validated), else rules.
-
-    Without ``settings`` the vision model of the last :func:`sketch_to_page` is used, so
-    a caller that only keeps the page (the studio) still revises with the model that
-    drew it. ``image`` (the sketch) is sent along when given.
-    """
+    """A revision through the vision model when ``settings`` name one, else the chat model
+    (validated), else rules. ``image`` (the sketch) is sent along when given."""
     notes: list[str] = []
-    model = _vision_model(settings, notes) if settings is not None else _last_model
+    model = _vision_model(settings, notes)
     fallback = lambda: page_html.apply_instruction(page, instruction, engine)  # noqa: E731
     if model is None or not instruction.strip():
         result = fallback()
@@ -112,13 +108,8 @@ def revise(
     return result
 
 
-_last_model: Any = None
-
-
 def _vision_model(settings: Settings, notes: list[str]) -> Any:
     """The configured, loaded VisionLanguageModel, or None (with a note when it cannot be used)."""
-    global _last_model
-    _last_model = None
     if not settings.vision.vlm_model.strip():
         return None
     from seesay.vision import vlm
@@ -131,5 +122,4 @@ def _vision_model(settings: Settings, notes: list[str]) -> Any:
         log.warning("vision model unavailable: %s", e)
         notes.append(f"vision model unavailable ({e}); used the offline pipeline")
         return None
-    _last_model = model
     return model

@@ -11,12 +11,6 @@ from seesay import cli
 from tests.audio.conftest import FRONT_CENTER, write_wav
 
 
-@pytest.fixture(autouse=True)
-def only_core_commands(monkeypatch) -> None:
-    """Other command modules may be mid-change; these tests need only the engine's and ours."""
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ["seesay.inference.commands", "seesay.audio.commands"])
-
-
 def test_bench_voice_sits_beside_bench_llm() -> None:
     parser = cli.build_parser()
     assert parser.parse_args(["bench", "voice", "--turns", "12"]).turns == 12

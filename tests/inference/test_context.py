@@ -2,7 +2,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from seesay.inference.context import fit, with_system_prompt
+from seesay.chat import with_system_prompt
+from seesay.inference.context import fit
 from seesay.inference.engine import Message
 
 

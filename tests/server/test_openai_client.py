@@ -103,7 +103,7 @@ def test_image_in_chat_goes_to_the_sketch_pipeline(client: openai.OpenAI) -> Non
     reply = client.chat.completions.create(model="seesay", messages=[{"role": "user", "content": [
         {"type": "text", "text": "Make this a page"}, {"type": "image_url", "image_url": {"url": url}}]}])
     text = reply.choices[0].message.content or ""
-    assert "I read the sketch" in text and "<!DOCTYPE html>" in text.upper().replace("<!DOCTYPE HTML>",
+    assert "looks like a page sketch" in text and "<!DOCTYPE html>" in text.upper().replace("<!DOCTYPE HTML>",
                                                                                      "<!DOCTYPE html>")
     assert reply.model == "seesay-sketch"
 

@@ -205,7 +205,6 @@ def test_pipeline_routes_generation_and_revision_to_the_vlm(tiny_vlm_dir: Path, 
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings().replace({"vision.vlm_model": str(tiny_vlm_dir), "vision.vlm_device": "cpu",
                                    "vision.vlm_max_new_tokens": 64})
-    monkeypatch.setattr(pipeline, "_last_model", None)  # restored after the test: no leak to others
     model = vlm.for_settings(settings)
     assert model is vlm.for_settings(settings)  # loaded once, shared
     calls = _canned(model, GOOD_PAGE, monkeypatch)
@@ -215,7 +214,7 @@ def test_pipeline_routes_generation_and_revision_to_the_vlm(tiny_vlm_dir: Path, 
     assert calls[0]["image"] == b"png" and calls[0]["previous_html"] is None
 
     _canned(model, GOOD_PAGE.replace("<h1>", '<h1 style="color:#1e3a8a">'), monkeypatch)
-    revised = pipeline.revise(GOOD_PAGE, "make the title dark blue")  # no settings: the last model
+    revised = pipeline.revise(GOOD_PAGE, "make the title dark blue", settings=settings)
     assert revised.source == "vlm" and "#1e3a8a" in revised.html
     offline = pipeline.revise(GOOD_PAGE, "make the title dark blue", settings=Settings())
     assert offline.source == "rules"

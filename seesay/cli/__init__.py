@@ -1,7 +1,9 @@
 """``seesay``: the GUI by default, and every core feature as a scriptable subcommand.
 
-A thin shell like the GUI: commands build settings, call the core, print results.
-Errors from the core (``SeeSayError``) become one line on stderr and exit status 1;
+A thin shell like the GUI: commands build settings, call the core, print results. Each
+module here registers one area's commands (``chat``/``models``, voice, sketches, the API)
+and is handed the ``bench`` group to add its benchmark to; the core never imports this
+package. Errors from the core (``SeeSayError``) become one line on stderr and exit status 1;
 nothing heavy (torch, Qt) is imported until a command needs it.
 """
 
@@ -22,13 +24,8 @@ log = logging.getLogger("seesay")
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
-# Modules with ``add_commands(subparsers, parents)`` that register more subcommands.
-COMMAND_MODULES = [
-    "seesay.inference.commands",
-    "seesay.vision.commands",
-    "seesay.audio.commands",
-    "seesay.server.commands",
-]
+# Modules with ``add_commands(subparsers, bench, parents)`` that register more subcommands.
+COMMAND_MODULES = ["seesay.cli.llm", "seesay.cli.sketch", "seesay.cli.voice", "seesay.cli.serve"]
 
 
 def common_flags() -> argparse.ArgumentParser:
@@ -42,22 +39,6 @@ def common_flags() -> argparse.ArgumentParser:
     g.add_argument("--remote-model", metavar="NAME", help="model name to ask the remote server for")
     g.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     return p
-
-
-def bench_commands(sub: Any, parents: list[argparse.ArgumentParser]) -> Any:
-    """The ``bench`` group's own sub-commands, made by whichever command module comes first.
-
-    argparse cannot look up an existing subparser's sub-commands, so find its action (a
-    stable structure since Python 3.2) instead of adding a second ``bench`` that would
-    replace the first.
-    """
-    bench = sub.choices.get("bench")
-    if bench is None:
-        bench = sub.add_parser("bench", parents=parents, help="measure performance; prints JSON")
-    for action in bench._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
@@ -75,8 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     gui = sub.add_parser("gui", parents=[parent], help="open the SeeSay window (the default)")
     gui.set_defaults(func=_run_gui)
+    bench = sub.add_parser("bench", parents=[parent], help="measure performance; prints JSON")
+    bench_sub = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
     for name in COMMAND_MODULES:
-        importlib.import_module(name).add_commands(sub, [parent])
+        importlib.import_module(name).add_commands(sub, bench_sub, [parent])
     parser.set_defaults(func=_run_gui)
     return parser
 

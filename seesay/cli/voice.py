@@ -8,12 +8,11 @@ import sys
 import time
 from typing import Any
 
-from seesay.cli import bench_commands
 from seesay.config import Settings
 from seesay.errors import InputError, SeeSayError
 
 
-def add_commands(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_commands(sub: Any, bench: Any, parents: list[argparse.ArgumentParser]) -> None:
     tr = sub.add_parser("transcribe", parents=parents, help="speech to text for audio files (any format)")
     tr.add_argument("files", nargs="+", metavar="FILE", help="wav, flac, mp3, ogg or aiff; any rate")
     tr.add_argument("--language", help="language code such as en; default from settings")
@@ -34,7 +33,6 @@ def add_commands(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     voice.add_argument("--no-history", action="store_true", help="do not save this conversation")
     voice.set_defaults(func=_voice)
 
-    bench = bench_commands(sub, parents)
     bv = bench.add_parser("voice", parents=parents, help="STT/TTS speed and voice-to-voice latency")
     bv.add_argument("--turns", type=int, default=10, help="full turns to time (p50 over them)")
     bv.set_defaults(func=_bench_voice)

@@ -8,12 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from seesay.cli import bench_commands
 from seesay.config import Settings
 from seesay.errors import InputError
 
 
-def add_commands(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_commands(sub: Any, bench: Any, parents: list[argparse.ArgumentParser]) -> None:
     sketch = sub.add_parser("sketch", parents=parents, help="turn a wireframe sketch into an HTML page")
     sketch.add_argument("image", type=Path, help="photo, scan or screenshot of the sketch")
     sketch.add_argument("-o", "--output", type=Path, help="where to write the page (default: stdout)")
@@ -24,7 +23,6 @@ def add_commands(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
                         "(a local folder or cached Hugging Face id; sets vision.vlm_model)")
     sketch.set_defaults(func=_sketch)
 
-    bench = bench_commands(sub, parents)
     b = bench.add_parser(
         "sketch",
         parents=parents,

@@ -14,7 +14,7 @@ from seesay.errors import ConfigError
 log = logging.getLogger(__name__)
 
 
-def add_commands(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_commands(sub: Any, bench: Any, parents: list[argparse.ArgumentParser]) -> None:
     serve = sub.add_parser("serve", parents=parents, help="serve an OpenAI-compatible API on this computer")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1; others need the API key)")
     serve.add_argument("--port", type=int, help="TCP port (default from settings, 8765; 0 picks a free one)")
@@ -22,9 +22,7 @@ def add_commands(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
                                                              "(loopback only)")
     serve.set_defaults(func=_serve)
 
-    from seesay.cli import bench_commands
 
-    bench = bench_commands(sub, parents)
     b = bench.add_parser("serve", parents=parents,
                          help="concurrent streaming clients against `seesay serve`: throughput, p50/p95")
     b.add_argument("--clients", type=int, default=20, help="concurrent streaming requests")

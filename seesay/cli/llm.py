@@ -7,12 +7,11 @@ import json
 import sys
 from typing import Any
 
-from seesay.cli import bench_commands
 from seesay.config import Settings
 from seesay.errors import InputError, SeeSayError
 
 
-def add_commands(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_commands(sub: Any, bench: Any, parents: list[argparse.ArgumentParser]) -> None:
     chat = sub.add_parser("chat", parents=parents, help="chat in the terminal (streaming, saved to history)")
     chat.add_argument("--once", metavar="PROMPT", help="send one prompt, print the reply, exit")
     chat.add_argument("--max-tokens", type=int, help="longest reply in tokens")
@@ -30,7 +29,7 @@ def add_commands(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     pull.set_defaults(func=_pull)
     models.set_defaults(func=_models)
 
-    llm = bench_commands(sub, parents).add_parser(
+    llm = bench.add_parser(
         "llm", parents=parents,
         help="the engine beside llama.cpp's own server and plain generate: load, TTFT, tokens/s, RSS")
     llm.add_argument("--tokens", type=int, default=64, help="tokens to decode per run")
