@@ -34,8 +34,12 @@ def with_system_prompt(messages: list[Message], system_prompt: str) -> list[Mess
     return [{"role": "system", "content": system_prompt}, *messages]
 
 
-def answer_image(settings: Settings, image: bytes | Path, question: str = IMAGE_QUESTION,
-                 params: GenerationParams | None = None) -> Stream:
+def answer_image(
+    settings: Settings,
+    image: bytes | Path,
+    question: str = IMAGE_QUESTION,
+    params: GenerationParams | None = None,
+) -> Stream:
     """An image answered: by the vision-language model when one is configured, else with what
     the offline sketch reader finds in it (its elements and labels, and the page they make)."""
     from seesay.vision import vlm
@@ -53,9 +57,16 @@ def title_from(prompt: str) -> str:
 
 
 class ChatSession:
-    def __init__(self, engine: ChatEngine | None, settings: Settings, store: HistoryStore | None = None,
-                 conversation_id: int | None = None, *, save: bool = True,
-                 memory: Sequence[Message] = ()) -> None:
+    def __init__(
+        self,
+        engine: ChatEngine | None,
+        settings: Settings,
+        store: HistoryStore | None = None,
+        conversation_id: int | None = None,
+        *,
+        save: bool = True,
+        memory: Sequence[Message] = (),
+    ) -> None:
         """``engine`` may come later (the window attaches the loaded one to each reply);
         ``memory``: earlier turns to continue from when nothing is saved."""
         self.engine = engine
@@ -67,9 +78,11 @@ class ChatSession:
     def history(self) -> list[Message]:
         if self.store is None or self.conversation_id is None:
             return list(self._memory)
-        return [{"role": m.role, "content": m.content}  # type: ignore[typeddict-item]
-                for m in self.store.messages(self.conversation_id) if m.role in ("user", "assistant")
-                and (m.content or m.role == "user")]
+        return [
+            {"role": m.role, "content": m.content}  # type: ignore[typeddict-item]
+            for m in self.store.messages(self.conversation_id)
+            if m.role in ("user", "assistant") and (m.content or m.role == "user")
+        ]
 
     def send(self, prompt: str, params: GenerationParams | None = None, source: Source = "typed") -> Stream:
         """Record the user's message and start the reply."""
@@ -134,9 +147,12 @@ class ChatSession:
         finally:
             stats = inner.stats
             stats.finished_at = stats.finished_at or time.perf_counter()
-            meta = {"model": engine.model_name, "tokens": stats.completion_tokens,
-                    "tokens_per_s": round(stats.tokens_per_second, 2),
-                    "finish_reason": stats.finish_reason or status}
+            meta = {
+                "model": engine.model_name,
+                "tokens": stats.completion_tokens,
+                "tokens_per_s": round(stats.tokens_per_second, 2),
+                "finish_reason": stats.finish_reason or status,
+            }
             if stats.trim:
                 meta["trimmed"] = stats.trim.describe()
             if error:

@@ -24,29 +24,56 @@ DEFAULT_SYSTEM_PROMPT = (
 )
 
 
-def _opt(default: Any, help: str, *, choices: tuple[str, ...] = (), lo: float | None = None,
-         hi: float | None = None) -> Any:
+def _opt(
+    default: Any,
+    help: str,
+    *,
+    choices: tuple[str, ...] = (),
+    lo: float | None = None,
+    hi: float | None = None,
+) -> Any:
     return field(default=default, metadata={"help": help, "choices": choices, "lo": lo, "hi": hi})
 
 
 @dataclass(frozen=True)
 class ModelSettings:
-    name: str = _opt("", "Model to load: empty for the bundled SmolLM2-135M-Instruct, a local "
-                         "directory, a .gguf file, or a Hugging Face id already in the cache.")
-    backend: str = _opt("auto", "What runs the model: auto runs GGUF files with llama.cpp and safetensors "
-                                "models with transformers; transformers also runs a GGUF, dequantised "
-                                "once (needs 4 bytes a parameter).",
-                        choices=("auto", "llama.cpp", "transformers"))
-    device: str = _opt("auto", "Where to run: auto picks CUDA when present, else CPU.",
-                       choices=("auto", "cpu", "cuda", "cuda:N"))
-    dtype: str = _opt("auto", "Weights precision: auto is bfloat16 on CUDA, float32 on CPU.",
-                      choices=("auto", "float32", "bfloat16", "float16"))
-    threads: int = _opt(0, "CPU threads for generation; 0 picks what is fastest for the model.",
-                        lo=0, hi=256)
-    parallel: int = _opt(4, "Replies llama.cpp generates at once (chat, voice, sketch revisions and API "
-                            "clients share them); more wait their turn.", lo=1, hi=64)
-    context_tokens: int = _opt(4096, "Longest prompt plus reply in tokens (capped by the model's own "
-                                     "window); older turns are left out beyond it.", lo=256, hi=1_048_576)
+    name: str = _opt(
+        "",
+        "Model to load: empty for the bundled SmolLM2-135M-Instruct, a local "
+        "directory, a .gguf file, or a Hugging Face id already in the cache.",
+    )
+    backend: str = _opt(
+        "auto",
+        "What runs the model: auto runs GGUF files with llama.cpp and safetensors "
+        "models with transformers; transformers also runs a GGUF, dequantised "
+        "once (needs 4 bytes a parameter).",
+        choices=("auto", "llama.cpp", "transformers"),
+    )
+    device: str = _opt(
+        "auto",
+        "Where to run: auto picks CUDA when present, else CPU.",
+        choices=("auto", "cpu", "cuda", "cuda:N"),
+    )
+    dtype: str = _opt(
+        "auto",
+        "Weights precision: auto is bfloat16 on CUDA, float32 on CPU.",
+        choices=("auto", "float32", "bfloat16", "float16"),
+    )
+    threads: int = _opt(0, "CPU threads for generation; 0 picks what is fastest for the model.", lo=0, hi=256)
+    parallel: int = _opt(
+        4,
+        "Replies llama.cpp generates at once (chat, voice, sketch revisions and API "
+        "clients share them); more wait their turn.",
+        lo=1,
+        hi=64,
+    )
+    context_tokens: int = _opt(
+        4096,
+        "Longest prompt plus reply in tokens (capped by the model's own "
+        "window); older turns are left out beyond it.",
+        lo=256,
+        hi=1_048_576,
+    )
 
 
 @dataclass(frozen=True)
@@ -74,68 +101,129 @@ class RemoteSettings:
 
 @dataclass(frozen=True)
 class VisionSettings:
-    refine_with_llm: bool = _opt(False, "Let the chat model polish generated pages (copy text, colours); "
-                                        "a reply that breaks the page is ignored.")
-    max_image_pixels: int = _opt(120_000_000, "Largest image accepted, in pixels; bigger files are "
-                                              "refused as possible decompression bombs.",
-                                 lo=1_000_000, hi=170_000_000)
-    max_side: int = _opt(1600, "Images are analysed at most this many pixels on their longer side.",
-                         lo=400, hi=8000)
-    vlm_model: str = _opt("", "Vision-language model that draws pages from sketches: empty for none (the "
-                              "offline pipeline), else a local folder or a Hugging Face id already in the "
-                              "cache (Qwen2.5-VL, SmolVLM/Idefics3 or LLaVA families).")
-    vlm_device: str = _opt("auto", "Where the vision-language model runs: auto picks CUDA (bfloat16) when "
-                                   "present, else CPU (float32).", choices=("auto", "cpu", "cuda", "cuda:N"))
-    vlm_max_new_tokens: int = _opt(2048, "Longest page the vision-language model may write, in tokens.",
-                                   lo=64, hi=32768)
+    refine_with_llm: bool = _opt(
+        False,
+        "Let the chat model polish generated pages (copy text, colours); "
+        "a reply that breaks the page is ignored.",
+    )
+    max_image_pixels: int = _opt(
+        120_000_000,
+        "Largest image accepted, in pixels; bigger files are refused as possible decompression bombs.",
+        lo=1_000_000,
+        hi=170_000_000,
+    )
+    max_side: int = _opt(
+        1600, "Images are analysed at most this many pixels on their longer side.", lo=400, hi=8000
+    )
+    vlm_model: str = _opt(
+        "",
+        "Vision-language model that draws pages from sketches: empty for none (the "
+        "offline pipeline), else a local folder or a Hugging Face id already in the "
+        "cache (Qwen2.5-VL, SmolVLM/Idefics3 or LLaVA families).",
+    )
+    vlm_device: str = _opt(
+        "auto",
+        "Where the vision-language model runs: auto picks CUDA (bfloat16) when present, else CPU (float32).",
+        choices=("auto", "cpu", "cuda", "cuda:N"),
+    )
+    vlm_max_new_tokens: int = _opt(
+        2048, "Longest page the vision-language model may write, in tokens.", lo=64, hi=32768
+    )
 
 
 @dataclass(frozen=True)
 class VoiceSettings:
-    mode: str = _opt("hands-free", "Hands-free listens for speech on its own; push-to-talk listens only "
-                                   "while the key (Space) is held.", choices=("hands-free", "push-to-talk"))
-    headset: bool = _opt(False, "Headset mode: keep listening while SeeSay speaks, so talking over it "
-                                "interrupts (barge-in). Off for loudspeakers, whose echo would interrupt it.")
-    input_device: str = _opt("", "Microphone: empty for the system default, else a device name (or part "
-                                 "of one) or its number from `seesay voice --list-devices`.")
+    mode: str = _opt(
+        "hands-free",
+        "Hands-free listens for speech on its own; push-to-talk listens only while the key (Space) is held.",
+        choices=("hands-free", "push-to-talk"),
+    )
+    headset: bool = _opt(
+        False,
+        "Headset mode: keep listening while SeeSay speaks, so talking over it "
+        "interrupts (barge-in). Off for loudspeakers, whose echo would interrupt it.",
+    )
+    input_device: str = _opt(
+        "",
+        "Microphone: empty for the system default, else a device name (or part "
+        "of one) or its number from `seesay voice --list-devices`.",
+    )
     output_device: str = _opt("", "Speaker: empty for the system default, else a device name or number.")
-    stt_backend: str = _opt("faster-whisper", "Speech recogniser: faster-whisper (CTranslate2) or "
-                                              "openai-whisper (needs the openai-whisper package and a .pt "
-                                              "checkpoint).", choices=("faster-whisper", "openai-whisper"))
-    stt_model: str = _opt("", "Whisper model: empty for the bundled tiny.en, a CTranslate2 model directory, "
-                              "a model id such as base.en, or a .pt file for openai-whisper.")
-    stt_device: str = _opt("auto", "Where Whisper runs: auto picks CUDA (float16) when present, else CPU "
-                                   "(int8).", choices=("auto", "cpu", "cuda", "cuda:N"))
-    language: str = _opt("en", "Language spoken, as a code such as en or fr; empty to detect it "
-                               "(English-only models such as tiny.en always use en).")
+    stt_backend: str = _opt(
+        "faster-whisper",
+        "Speech recogniser: faster-whisper (CTranslate2) or "
+        "openai-whisper (needs the openai-whisper package and a .pt "
+        "checkpoint).",
+        choices=("faster-whisper", "openai-whisper"),
+    )
+    stt_model: str = _opt(
+        "",
+        "Whisper model: empty for the bundled tiny.en, a CTranslate2 model directory, "
+        "a model id such as base.en, or a .pt file for openai-whisper.",
+    )
+    stt_device: str = _opt(
+        "auto",
+        "Where Whisper runs: auto picks CUDA (float16) when present, else CPU (int8).",
+        choices=("auto", "cpu", "cuda", "cuda:N"),
+    )
+    language: str = _opt(
+        "en",
+        "Language spoken, as a code such as en or fr; empty to detect it "
+        "(English-only models such as tiny.en always use en).",
+    )
     word_timestamps: bool = _opt(False, "Also time every word when transcribing (slower).")
-    tts_voice: str = _opt("", "Piper voice: empty for the bundled Joe (US English), or a .onnx voice file "
-                              "with its .onnx.json beside it.")
-    tts_speed: float = _opt(1.0, "Speaking speed; 1 is the voice's natural pace, 1.5 is half as fast "
-                                 "again.", lo=0.5, hi=2.0)
-    end_silence_ms: int = _opt(500, "Silence that ends an utterance, in milliseconds; longer waits out "
-                                    "pauses, shorter answers sooner.", lo=100, hi=5000)
-    min_speech_ms: int = _opt(250, "Shortest speech that counts as talking, in milliseconds, so coughs "
-                                   "and clicks do not start a turn.", lo=50, hi=3000)
-    vad_threshold: float = _opt(0.5, "How sure the voice detector must be that a frame is speech.",
-                                lo=0.05, hi=0.95)
+    tts_voice: str = _opt(
+        "",
+        "Piper voice: empty for the bundled Joe (US English), or a .onnx voice file "
+        "with its .onnx.json beside it.",
+    )
+    tts_speed: float = _opt(
+        1.0, "Speaking speed; 1 is the voice's natural pace, 1.5 is half as fast again.", lo=0.5, hi=2.0
+    )
+    end_silence_ms: int = _opt(
+        500,
+        "Silence that ends an utterance, in milliseconds; longer waits out pauses, shorter answers sooner.",
+        lo=100,
+        hi=5000,
+    )
+    min_speech_ms: int = _opt(
+        250,
+        "Shortest speech that counts as talking, in milliseconds, so coughs and clicks do not start a turn.",
+        lo=50,
+        hi=3000,
+    )
+    vad_threshold: float = _opt(
+        0.5, "How sure the voice detector must be that a frame is speech.", lo=0.05, hi=0.95
+    )
 
 
 @dataclass(frozen=True)
 class ServerSettings:
-    host: str = _opt("127.0.0.1", "Address `seesay serve` listens on; anything but loopback exposes the "
-                                  "API to the network and always needs the API key.")
+    host: str = _opt(
+        "127.0.0.1",
+        "Address `seesay serve` listens on; anything but loopback exposes the "
+        "API to the network and always needs the API key.",
+    )
     port: int = _opt(8765, "TCP port for `seesay serve`; 0 picks a free one.", lo=0, hi=65535)
-    api_key_file: str = _opt("", "File holding the API key: empty for server-api-key in the config dir "
-                                 "(made on first run, 0600). SEESAY_API_KEY overrides it.")
-    require_key_on_loopback: bool = _opt(True, "Ask for the API key even from this computer; off lets local "
-                                               "tools connect without one (never on other addresses).")
-    max_body_mb: int = _opt(25, "Largest request body in megabytes (audio uploads, images in chat).",
-                            lo=1, hi=1024)
-    queue_size: int = _opt(32, "Requests that may wait for each model before new ones get 429 Too Many "
-                               "Requests.", lo=1, hi=4096)
-    cors_origins: str = _opt("", "Comma-separated browser origins allowed to call the API (CORS); empty "
-                                 "for none.")
+    api_key_file: str = _opt(
+        "",
+        "File holding the API key: empty for server-api-key in the config dir "
+        "(made on first run, 0600). SEESAY_API_KEY overrides it.",
+    )
+    require_key_on_loopback: bool = _opt(
+        True,
+        "Ask for the API key even from this computer; off lets local "
+        "tools connect without one (never on other addresses).",
+    )
+    max_body_mb: int = _opt(
+        25, "Largest request body in megabytes (audio uploads, images in chat).", lo=1, hi=1024
+    )
+    queue_size: int = _opt(
+        32, "Requests that may wait for each model before new ones get 429 Too Many Requests.", lo=1, hi=4096
+    )
+    cors_origins: str = _opt(
+        "", "Comma-separated browser origins allowed to call the API (CORS); empty for none."
+    )
 
 
 @dataclass(frozen=True)
@@ -191,8 +279,12 @@ def keys() -> list[str]:
 def describe(key: str) -> dict[str, Any]:
     section, name = _split(key)
     spec = _field(section, name)
-    return {"help": spec.metadata["help"], "choices": spec.metadata["choices"], "type": spec.type,
-            "default": spec.default}
+    return {
+        "help": spec.metadata["help"],
+        "choices": spec.metadata["choices"],
+        "type": spec.type,
+        "default": spec.default,
+    }
 
 
 def env_name(key: str) -> str:
@@ -203,8 +295,9 @@ def config_path() -> Path:
     return config_dir() / "config.toml"
 
 
-def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None,
-                  overrides: Mapping[str, Any] | None = None) -> Settings:
+def load_settings(
+    path: Path | None = None, env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
     """Defaults, then the file, then the environment, then explicit overrides."""
     path = path or config_path()
     env = os.environ if env is None else env
@@ -245,8 +338,7 @@ def _read_file(path: Path) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for section, table in data.items():
         if section not in _SECTIONS:
-            raise ConfigError(f"{section}: unknown section in {path}; "
-                              f"known sections: {', '.join(_SECTIONS)}")
+            raise ConfigError(f"{section}: unknown section in {path}; known sections: {', '.join(_SECTIONS)}")
         if not isinstance(table, dict):
             raise ConfigError(f"{section}: expected a [{section}] table in {path}")
         for name, value in table.items():
@@ -270,8 +362,11 @@ def _field(section: str, name: str) -> dataclasses.Field[Any]:
 
 
 def _coerce(key: str, spec: dataclasses.Field[Any], raw: Any, source: str) -> Any:
-    kind = spec.type if isinstance(spec.type, type) else {"int": int, "float": float, "str": str,
-                                                          "bool": bool}[str(spec.type)]
+    kind = (
+        spec.type
+        if isinstance(spec.type, type)
+        else {"int": int, "float": float, "str": str, "bool": bool}[str(spec.type)]
+    )
     meta = spec.metadata
     where = f" (from {source})" if source else ""
     try:
@@ -303,7 +398,7 @@ def _choice_ok(value: str, choices: tuple[str, ...]) -> bool:
     for choice in choices:
         if choice.endswith(":N"):
             prefix = choice[:-1]
-            if value.startswith(prefix) and value[len(prefix):].isdigit():
+            if value.startswith(prefix) and value[len(prefix) :].isdigit():
                 return True
         elif value == choice:
             return True

@@ -18,8 +18,11 @@ def _base(kind: str) -> Path:
     home = os.environ.get("SEESAY_HOME")
     if home:
         return Path(home) / kind
-    getter = {"config": platformdirs.user_config_dir, "data": platformdirs.user_data_dir,
-              "cache": platformdirs.user_cache_dir}[kind]
+    getter = {
+        "config": platformdirs.user_config_dir,
+        "data": platformdirs.user_data_dir,
+        "cache": platformdirs.user_cache_dir,
+    }[kind]
     return Path(getter(APP, appauthor=False))
 
 

@@ -39,11 +39,13 @@ def _fts_triggers(table: str, fts: str, column: str) -> tuple[str, ...]:
     """External-content FTS5 needs the old text to un-index a row, hence triggers, not app code."""
     delete = f"INSERT INTO {fts}({fts}, rowid, {column}) VALUES ('delete', old.id, old.{column});"
     insert = f"INSERT INTO {fts}(rowid, {column}) VALUES (new.id, new.{column});"
-    return (f"CREATE VIRTUAL TABLE {fts} USING fts5({column}, content='{table}', content_rowid='id', "
-            "tokenize='unicode61 remove_diacritics 2')",
-            f"CREATE TRIGGER {table}_ai AFTER INSERT ON {table} BEGIN {insert} END",
-            f"CREATE TRIGGER {table}_ad AFTER DELETE ON {table} BEGIN {delete} END",
-            f"CREATE TRIGGER {table}_au AFTER UPDATE OF {column} ON {table} BEGIN {delete} {insert} END")
+    return (
+        f"CREATE VIRTUAL TABLE {fts} USING fts5({column}, content='{table}', content_rowid='id', "
+        "tokenize='unicode61 remove_diacritics 2')",
+        f"CREATE TRIGGER {table}_ai AFTER INSERT ON {table} BEGIN {insert} END",
+        f"CREATE TRIGGER {table}_ad AFTER DELETE ON {table} BEGIN {delete} END",
+        f"CREATE TRIGGER {table}_au AFTER UPDATE OF {column} ON {table} BEGIN {delete} {insert} END",
+    )
 
 
 # Forward migrations: MIGRATIONS[n] takes the schema from user_version n to n + 1. Append only;
@@ -193,11 +195,15 @@ class HistoryStore:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"Cannot create the history folder {folder}: {exc.strerror or exc}. "
-                                 "Check its permissions or set SEESAY_HOME to a writable folder.") from exc
+                raise StoreError(
+                    f"Cannot create the history folder {folder}: {exc.strerror or exc}. "
+                    "Check its permissions or set SEESAY_HOME to a writable folder."
+                ) from exc
             if not os.access(folder, os.W_OK | os.X_OK):
-                raise StoreError(f"The history folder {folder} is not writable. "
-                                 "Check its permissions or set SEESAY_HOME to a writable folder.")
+                raise StoreError(
+                    f"The history folder {folder} is not writable. "
+                    "Check its permissions or set SEESAY_HOME to a writable folder."
+                )
         try:
             _check_header(self.path)
             self._conn = self._connect()
@@ -224,8 +230,10 @@ class HistoryStore:
             moved = move_aside(path)
             log.error("history was damaged (%s); moved it to %s", exc, moved)
             store = cls(path)
-            store.notice = (f"Your history file was damaged and has been moved to {moved}; "
-                            "a new, empty history was started.")
+            store.notice = (
+                f"Your history file was damaged and has been moved to {moved}; "
+                "a new, empty history was started."
+            )
             return store
 
     def _connect(self) -> sqlite3.Connection:
@@ -233,8 +241,9 @@ class HistoryStore:
             target, uri = f"file:{self.path.resolve().as_posix()}?mode=ro", True
         else:
             target, uri = str(self.path), False
-        return sqlite3.connect(target, uri=uri, timeout=BUSY_TIMEOUT_S, check_same_thread=False,
-                               isolation_level=None)
+        return sqlite3.connect(
+            target, uri=uri, timeout=BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None
+        )
 
     def _prepare(self) -> None:
         """Check the file, migrate it and repair crash leftovers, in one write transaction.
@@ -255,8 +264,9 @@ class HistoryStore:
             conn.execute("PRAGMA query_only=ON")
             return
         if version > len(MIGRATIONS):
-            raise _TooNew(f"History at {self.path} has schema {version}; this SeeSay knows "
-                          f"up to {len(MIGRATIONS)}.")
+            raise _TooNew(
+                f"History at {self.path} has schema {version}; this SeeSay knows up to {len(MIGRATIONS)}."
+            )
         conn.execute("BEGIN IMMEDIATE")
         try:
             for step in range(version, len(MIGRATIONS)):
@@ -300,8 +310,10 @@ class HistoryStore:
         title = " ".join(title.split()) or "New chat"
         now = time.time()
         with self._cursor(write=True) as conn:
-            cur = conn.execute("INSERT INTO conversations (title, created_at, updated_at) VALUES (?, ?, ?)",
-                               (title, now, now))
+            cur = conn.execute(
+                "INSERT INTO conversations (title, created_at, updated_at) VALUES (?, ?, ?)",
+                (title, now, now),
+            )
             return int(cur.lastrowid or 0)
 
     def list_conversations(self, query: str = "") -> list[Conversation]:
@@ -343,8 +355,9 @@ class HistoryStore:
 
     def get_conversation(self, conversation_id: int) -> Conversation:
         with self._cursor() as conn:
-            row = conn.execute("SELECT id, title, created_at, updated_at FROM conversations WHERE id = ?",
-                               (conversation_id,)).fetchone()
+            row = conn.execute(
+                "SELECT id, title, created_at, updated_at FROM conversations WHERE id = ?", (conversation_id,)
+            ).fetchone()
         if row is None:
             raise StoreError(GONE)
         return Conversation(*row)
@@ -363,34 +376,52 @@ class HistoryStore:
             conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 
     # --- messages ------------------------------------------------------------------------------
-    def add_message(self, conversation_id: int, role: str, content: str, *, status: str = "complete",
-                    meta: dict | None = None) -> int:
+    def add_message(
+        self,
+        conversation_id: int,
+        role: str,
+        content: str,
+        *,
+        status: str = "complete",
+        meta: dict | None = None,
+    ) -> int:
         _check_status(status)
         meta_json = _dump_meta(meta)
         now = time.time()
         with self._cursor(write=True) as conn:
-            bumped = conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
-                                  (now, conversation_id))
+            bumped = conn.execute(
+                "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
+            )
             if bumped.rowcount == 0:
                 raise StoreError(GONE)
-            cur = conn.execute("INSERT INTO messages (conversation_id, role, content, status, created_at,"
-                               " meta) VALUES (?, ?, ?, ?, ?, ?)",
-                               (conversation_id, role, content, status, now, meta_json))
+            cur = conn.execute(
+                "INSERT INTO messages (conversation_id, role, content, status, created_at,"
+                " meta) VALUES (?, ?, ?, ?, ?, ?)",
+                (conversation_id, role, content, status, now, meta_json),
+            )
             return int(cur.lastrowid or 0)
 
     def messages(self, conversation_id: int) -> list[StoredMessage]:
         with self._cursor() as conn:
-            rows = conn.execute("SELECT id, conversation_id, role, content, status, created_at, meta "
-                                "FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,))
-            return [StoredMessage(*row[:6], meta=json.loads(row[6] or "{}")) for row in rows]
+            rows = conn.execute(
+                "SELECT id, conversation_id, role, content, status, created_at, meta "
+                "FROM messages WHERE conversation_id = ? ORDER BY id",
+                (conversation_id,),
+            )
+            return [
+                StoredMessage(id_, conv, role, content, status, created, json.loads(meta or "{}"))
+                for id_, conv, role, content, status, created, meta in rows
+            ]
 
     def delete_messages_after(self, conversation_id: int, message_id: int) -> None:
         with self._cursor(write=True) as conn:
-            conn.execute("DELETE FROM messages WHERE conversation_id = ? AND id >= ?",
-                         (conversation_id, message_id))
+            conn.execute(
+                "DELETE FROM messages WHERE conversation_id = ? AND id >= ?", (conversation_id, message_id)
+            )
 
-    def begin_reply(self, conversation_id: int, meta: dict | None = None, *,
-                    flush_interval: float = 0.5) -> ReplyWriter:
+    def begin_reply(
+        self, conversation_id: int, meta: dict | None = None, *, flush_interval: float = 0.5
+    ) -> ReplyWriter:
         message_id = self.add_message(conversation_id, "assistant", "", status="streaming", meta=meta)
         writer = ReplyWriter(self, message_id, meta or {}, flush_interval)
         with self._lock:
@@ -425,8 +456,9 @@ class ReplyWriter:
     is on disk within about one interval whatever the token rate.
     """
 
-    def __init__(self, store: HistoryStore, message_id: int, meta: dict[str, Any],
-                 flush_interval: float = 0.5) -> None:
+    def __init__(
+        self, store: HistoryStore, message_id: int, meta: dict[str, Any], flush_interval: float = 0.5
+    ) -> None:
         self.message_id = message_id
         self.flush_interval = flush_interval
         self._store = store
@@ -489,14 +521,20 @@ class ReplyWriter:
         text = "".join(self._parts)
         with self._store._cursor(write=True) as conn:
             if final:
-                cur = conn.execute("UPDATE messages SET content = ?, status = ?, meta = ? WHERE id = ?",
-                                   (text, status, _dump_meta(self._meta), self.message_id))
-                conn.execute("UPDATE conversations SET updated_at = ? WHERE id = "
-                             "(SELECT conversation_id FROM messages WHERE id = ?)",
-                             (time.time(), self.message_id))
+                cur = conn.execute(
+                    "UPDATE messages SET content = ?, status = ?, meta = ? WHERE id = ?",
+                    (text, status, _dump_meta(self._meta), self.message_id),
+                )
+                conn.execute(
+                    "UPDATE conversations SET updated_at = ? WHERE id = "
+                    "(SELECT conversation_id FROM messages WHERE id = ?)",
+                    (time.time(), self.message_id),
+                )
             else:
-                cur = conn.execute("UPDATE messages SET content = ?, status = ? WHERE id = ?",
-                                   (text, status, self.message_id))
+                cur = conn.execute(
+                    "UPDATE messages SET content = ?, status = ? WHERE id = ?",
+                    (text, status, self.message_id),
+                )
         if cur.rowcount == 0:  # deleted under us (Regenerate, conversation deleted): keep streaming quietly
             log.debug("reply %d no longer exists; not saved", self.message_id)
         self._dirty = False

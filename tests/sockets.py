@@ -5,15 +5,32 @@ from __future__ import annotations
 import httpx
 import psutil
 
-PATHS = ["/", "/health", "/v1/health", "/v1/models", "/models", "/props", "/slots", "/metrics", "/docs",
-         "/openapi.json", "/v1/chat/completions", "/completion", "/tokenize", "/apply-template",
-         "/v1/audio/speech"]
+PATHS = [
+    "/",
+    "/health",
+    "/v1/health",
+    "/v1/models",
+    "/models",
+    "/props",
+    "/slots",
+    "/metrics",
+    "/docs",
+    "/openapi.json",
+    "/v1/chat/completions",
+    "/completion",
+    "/tokenize",
+    "/apply-template",
+    "/v1/audio/speech",
+]
 REFUSED = (401, 403, 404)
 
 
 def listening(pid: int) -> list[tuple[str, int]]:
-    return [(c.laddr.ip, c.laddr.port) for c in psutil.Process(pid).net_connections(kind="inet")
-            if c.status == psutil.CONN_LISTEN]
+    return [
+        (c.laddr.ip, c.laddr.port)
+        for c in psutil.Process(pid).net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN
+    ]
 
 
 def assert_nothing_answers_without_the_key(pid: int) -> list[tuple[str, int]]:
@@ -27,8 +44,13 @@ def assert_nothing_answers_without_the_key(pid: int) -> list[tuple[str, int]]:
             for auth in ({}, {"Authorization": "Bearer wrong-key"}):
                 headers = {**auth, "Origin": "http://evil.example"}
                 for method in ("GET", "POST"):
-                    r = httpx.request(method, f"http://{host}:{port}{path}", headers=headers, timeout=10,
-                                      json=body if method == "POST" else None)
+                    r = httpx.request(
+                        method,
+                        f"http://{host}:{port}{path}",
+                        headers=headers,
+                        timeout=10,
+                        json=body if method == "POST" else None,
+                    )
                     assert r.status_code in REFUSED, (ip, port, method, path, r.status_code, r.text[:200])
                     assert r.headers.get("access-control-allow-origin", "") in ("", "null"), (port, path)
     return sockets

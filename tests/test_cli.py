@@ -11,17 +11,25 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def seesay(*args: str, home: Path, timeout: float = 300,
-           stdin: str | None = None) -> subprocess.CompletedProcess:
+def seesay(
+    *args: str, home: Path, timeout: float = 300, stdin: str | None = None
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "SEESAY_HOME": str(home), "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", "seesay", *args], capture_output=True, text=True, env=env,
-                          timeout=timeout, input=stdin)
+    return subprocess.run(
+        [sys.executable, "-m", "seesay", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        input=stdin,
+    )
 
 
 @pytest.mark.slow
 def test_once_answers_with_bundled_model(seesay_home: Path) -> None:
-    result = seesay("chat", "--once", "What is the capital of France?", "--temperature", "0",
-                    home=seesay_home)
+    result = seesay(
+        "chat", "--once", "What is the capital of France?", "--temperature", "0", home=seesay_home
+    )
     assert result.returncode == 0, result.stderr
     assert "Paris" in result.stdout
 
@@ -29,8 +37,9 @@ def test_once_answers_with_bundled_model(seesay_home: Path) -> None:
 def test_once_streams_and_saves_history(seesay_home: Path, tiny_model_dir: Path) -> None:
     from seesay.store import HistoryStore
 
-    result = seesay("chat", "--model", str(tiny_model_dir), "--once", "hello", "--max-tokens", "8",
-                    home=seesay_home)
+    result = seesay(
+        "chat", "--model", str(tiny_model_dir), "--once", "hello", "--max-tokens", "8", home=seesay_home
+    )
     assert result.returncode == 0, result.stderr
     store = HistoryStore.open()
     [conv] = store.list_conversations()
@@ -40,18 +49,28 @@ def test_once_streams_and_saves_history(seesay_home: Path, tiny_model_dir: Path)
 
 
 def test_interactive_chat_ignores_empty_lines(seesay_home: Path, tiny_model_dir: Path) -> None:
-    result = seesay("chat", "--model", str(tiny_model_dir), "--max-tokens", "4", home=seesay_home,
-                    stdin="\n  \nhi\n/quit\n")
+    result = seesay(
+        "chat",
+        "--model",
+        str(tiny_model_dir),
+        "--max-tokens",
+        "4",
+        home=seesay_home,
+        stdin="\n  \nhi\n/quit\n",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("you> ") == 4
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["chat", "--once", "  "], "The prompt is empty"),
-    (["chat", "--once", "hi", "--device", "tpu"], "model.device: expected one of auto, cpu, cuda"),
-    (["chat", "--once", "hi", "--model", "/no/such/model"], "does not exist"),
-    (["chat", "--once", "hi", "--remote", "http://127.0.0.1:9/v1"], "Cannot reach the model server"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["chat", "--once", "  "], "The prompt is empty"),
+        (["chat", "--once", "hi", "--device", "tpu"], "model.device: expected one of auto, cpu, cuda"),
+        (["chat", "--once", "hi", "--model", "/no/such/model"], "does not exist"),
+        (["chat", "--once", "hi", "--remote", "http://127.0.0.1:9/v1"], "Cannot reach the model server"),
+    ],
+)
 def test_errors_are_one_line_and_nonzero(seesay_home: Path, args: list[str], message: str) -> None:
     result = seesay(*args, home=seesay_home, timeout=60)
     assert result.returncode == 1
@@ -104,8 +123,9 @@ def test_bench_llm_json(seesay_home: Path, bundled_model_dir: Path) -> None:
 
 
 def test_bench_llm_json_transformers(seesay_home: Path, tiny_model_dir: Path) -> None:
-    result = seesay("bench", "llm", "--model", str(tiny_model_dir), "--tokens", "16", "--runs", "1",
-                    home=seesay_home)
+    result = seesay(
+        "bench", "llm", "--model", str(tiny_model_dir), "--tokens", "16", "--runs", "1", home=seesay_home
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["engine"]["backend"] == "transformers" and "llama_server" not in data
@@ -130,8 +150,18 @@ def test_bench_llm_measures_the_remote_server(seesay_home: Path) -> None:
     old = {k: os.environ.get(k) for k in env_key}
     os.environ.update(env_key)
     try:
-        result = seesay("bench", "llm", "--remote", server.listening_address + "/v1", "--tokens", "16",
-                        "--runs", "1", home=seesay_home, timeout=300)
+        result = seesay(
+            "bench",
+            "llm",
+            "--remote",
+            server.listening_address + "/v1",
+            "--tokens",
+            "16",
+            "--runs",
+            "1",
+            home=seesay_home,
+            timeout=300,
+        )
     finally:
         for k, v in old.items():
             os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)

@@ -27,15 +27,18 @@ def test_default_path_is_in_user_config_dir(seesay_home: Path) -> None:
     assert config_path().is_relative_to(seesay_home)
 
 
-@pytest.mark.parametrize(("key", "value", "fragment"), [
-    ("generation.temperature", "hot", "generation.temperature: expected a number"),
-    ("generation.temperature", 9, "from 0.0 to 2.0"),
-    ("generation.max_new_tokens", 1.5, "generation.max_new_tokens: expected a whole number"),
-    ("model.device", "tpu", "model.device: expected one of auto, cpu, cuda, cuda:N"),
-    ("model.dtype", "int3", "model.dtype: expected one of"),
-    ("model.colour", "red", "model.colour: unknown setting"),
-    ("voice.speed", 1, "voice.speed: unknown setting"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "fragment"),
+    [
+        ("generation.temperature", "hot", "generation.temperature: expected a number"),
+        ("generation.temperature", 9, "from 0.0 to 2.0"),
+        ("generation.max_new_tokens", 1.5, "generation.max_new_tokens: expected a whole number"),
+        ("model.device", "tpu", "model.device: expected one of auto, cpu, cuda, cuda:N"),
+        ("model.dtype", "int3", "model.dtype: expected one of"),
+        ("model.colour", "red", "model.colour: unknown setting"),
+        ("voice.speed", 1, "voice.speed: unknown setting"),
+    ],
+)
 def test_bad_values_name_the_key(key: str, value: object, fragment: str) -> None:
     with pytest.raises(ConfigError, match=fragment.replace("(", r"\(").replace(".", r"\.")):
         Settings().replace({key: value})

@@ -73,9 +73,11 @@ def test_messages_roundtrip_and_regenerate(store: HistoryStore) -> None:
     m2 = store.add_message(cid, "assistant", "answer", status="error", meta={"model": "smol"})
     m3 = store.add_message(cid, "user", "again")
     msgs = store.messages(cid)
-    assert [(m.id, m.role, m.content, m.status) for m in msgs] == [(m1, "user", "question", "complete"),
-                                                                  (m2, "assistant", "answer", "error"),
-                                                                  (m3, "user", "again", "complete")]
+    assert [(m.id, m.role, m.content, m.status) for m in msgs] == [
+        (m1, "user", "question", "complete"),
+        (m2, "assistant", "answer", "error"),
+        (m3, "user", "again", "complete"),
+    ]
     assert msgs[0].meta == {"image": "a.png"} and msgs[1].meta == {"model": "smol"}
     with pytest.raises(StoreError, match="status"):
         store.add_message(cid, "user", "x", status="bogus")
@@ -110,9 +112,33 @@ def test_search_and_filter(store: HistoryStore) -> None:
         conn.execute("INSERT INTO conversation_fts(conversation_fts) VALUES ('integrity-check')")
 
 
-@pytest.mark.parametrize("query", ['"', "*", "-", "(", ")", 'say "hi', "foo*bar", "-x", "NOT", "a AND",
-                                   "OR (", "NEAR(a b)", "col:val", "'", "\\", "^start", "+", "{a}", "  ",
-                                   '"""', "ünï côdé", "c++"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"',
+        "*",
+        "-",
+        "(",
+        ")",
+        'say "hi',
+        "foo*bar",
+        "-x",
+        "NOT",
+        "a AND",
+        "OR (",
+        "NEAR(a b)",
+        "col:val",
+        "'",
+        "\\",
+        "^start",
+        "+",
+        "{a}",
+        "  ",
+        '"""',
+        "ünï côdé",
+        "c++",
+    ],
+)
 def test_awkward_queries_never_raise(store: HistoryStore, query: str) -> None:
     cid = store.create_conversation("say hi")
     store.add_message(cid, "user", 'she said "hi" to col:val and c++ (NOT really)')
@@ -172,7 +198,8 @@ def test_reply_writer_flush_interval(store: HistoryStore) -> None:
     assert store.messages(cid)[0].status == "streaming"
     writes: list[str] = []
     store._conn.set_trace_callback(  # type: ignore[union-attr]
-        lambda sql: writes.append(sql) if sql == "BEGIN IMMEDIATE" else None)  # one per write
+        lambda sql: writes.append(sql) if sql == "BEGIN IMMEDIATE" else None
+    )  # one per write
     w.append("a")
     assert content_on_disk(store.path, w.message_id) == ""  # too soon: only buffered
     started = time.monotonic()
@@ -253,8 +280,12 @@ def test_read_only_store_refuses_writes(db: Path) -> None:
         cid = s.create_conversation()
     with HistoryStore(db, read_only=True) as ro:
         assert ro.list_conversations()[0].id == cid
-        for write in (lambda: ro.create_conversation(), lambda: ro.add_message(cid, "user", "x"),
-                      lambda: ro.rename_conversation(cid, "y"), lambda: ro.begin_reply(cid)):
+        for write in (
+            lambda: ro.create_conversation(),
+            lambda: ro.add_message(cid, "user", "x"),
+            lambda: ro.rename_conversation(cid, "y"),
+            lambda: ro.begin_reply(cid),
+        ):
             with pytest.raises(StoreError, match="History is open read-only"):
                 write()
 
@@ -313,7 +344,7 @@ def test_damaged_pages_moved_aside(db: Path) -> None:
     data = bytearray(db.read_bytes())
     page = 4096
     assert len(data) > 8 * page
-    data[3 * page: 6 * page] = b"\xff" * (3 * page)
+    data[3 * page : 6 * page] = b"\xff" * (3 * page)
     db.write_bytes(bytes(data))
     with HistoryStore.open(db) as s:
         assert s.notice and "moved" in s.notice and s.list_conversations() == []
@@ -366,8 +397,12 @@ while True:
 @pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
 def test_kill_9_mid_reply_loses_at_most_a_second(db: Path) -> None:
     pythonpath = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(db)], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": pythonpath})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(db)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": pythonpath},
+    )
     assert proc.stdout is not None
     try:
         ready = proc.stdout.readline().split()

@@ -16,8 +16,14 @@ ICONS = {"error": "⚠", "warning": "⚠", "info": "ℹ"}
 
 
 class BannerItem(QFrame):
-    def __init__(self, text: str, level: str, actions: list[tuple[str, Callable[[], None]]],
-                 on_close: Callable[[], None], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        text: str,
+        level: str,
+        actions: list[tuple[str, Callable[[], None]]],
+        on_close: Callable[[], None],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("bannerItem")
         self.setProperty("level", level)
@@ -56,8 +62,13 @@ class Banner(QWidget):
         self._items: dict[str, BannerItem] = {}
         self.hide()
 
-    def show_message(self, key: str, text: str, level: str = "error",
-                     actions: list[tuple[str, Callable[[], None]]] | None = None) -> None:
+    def show_message(
+        self,
+        key: str,
+        text: str,
+        level: str = "error",
+        actions: list[tuple[str, Callable[[], None]]] | None = None,
+    ) -> None:
         self.clear(key)
         item = BannerItem(text, level, actions or [], lambda: self.clear(key), self)
         self._items[key] = item

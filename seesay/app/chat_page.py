@@ -53,8 +53,9 @@ class ChatPage(QWidget):
     reply_finished = Signal(object)  # stats info dict
     notice = Signal(str, str, str)  # key, text, level
 
-    def __init__(self, host: EngineHost, store: HistoryStore | None, settings: Settings,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, host: EngineHost, store: HistoryStore | None, settings: Settings, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("chatPage")
         self.host = host
@@ -117,9 +118,11 @@ class ChatPage(QWidget):
             return ChatSession(None, self.settings, self.store, conversation_id)
         earlier: list[Message] = []
         if conversation_id is not None and self.store is not None:  # read-only history: keep context
-            earlier = [{"role": m.role, "content": m.content}  # type: ignore[misc]
-                       for m in self.store.messages(conversation_id)
-                       if m.role in ("user", "assistant") and m.content]
+            earlier = [
+                {"role": m.role, "content": m.content}  # type: ignore[misc]
+                for m in self.store.messages(conversation_id)
+                if m.role in ("user", "assistant") and m.content
+            ]
         return ChatSession(None, self.settings, save=False, memory=earlier)
 
     # --- conversations ------------------------------------------------------------------------
@@ -145,8 +148,9 @@ class ChatPage(QWidget):
         if not text.strip() or self.busy:
             return False
         if self.host.state == "failed":
-            self.notice.emit("model", f"{self.host.error} Fix it in Settings (Ctrl+,), then try again.",
-                             "error")
+            self.notice.emit(
+                "model", f"{self.host.error} Fix it in Settings (Ctrl+,), then try again.", "error"
+            )
             return False
         self.composer.set_text("")
         user = self.view.add("user", text)
@@ -189,7 +193,7 @@ class ChatPage(QWidget):
             return
         widgets = self.view.widgets()
         last_user = max(i for i, w in enumerate(widgets) if w.role == "user")
-        for widget in widgets[last_user + 1:]:
+        for widget in widgets[last_user + 1 :]:
             self.view.remove(widget)
         reply = self.view.add("assistant", "", self._initial_status())
         self._start(ReplyRequest(self.session, self.settings, prompt=None), reply, None)

@@ -29,8 +29,9 @@ class EmptyState(QWidget):
         layout.setContentsMargins(0, 80, 0, 0)
         self.title = QLabel("How can I help?")
         self.title.setObjectName("emptyTitle")
-        self.hint = QLabel("Everything stays on this computer. Press Enter to send, "
-                           "Shift+Enter for a new line.")
+        self.hint = QLabel(
+            "Everything stays on this computer. Press Enter to send, Shift+Enter for a new line."
+        )
         self.hint.setObjectName("emptyHint")
         self.hint.setWordWrap(True)
         for label in (self.title, self.hint):
@@ -85,8 +86,9 @@ class ChatView(QScrollArea):
                 self.add(m.role, m.content, m.status, m.meta)
         self.scroll_to_bottom()
 
-    def add(self, role: str, text: str = "", status: str = "complete",
-            meta: dict[str, Any] | None = None) -> MessageWidget:
+    def add(
+        self, role: str, text: str = "", status: str = "complete", meta: dict[str, Any] | None = None
+    ) -> MessageWidget:
         widget = MessageWidget(role, text, status, meta)
         self.empty.hide()
         self._messages.insertWidget(self._messages.count() - 1, widget)

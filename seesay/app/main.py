@@ -42,8 +42,13 @@ def prepare(overrides: Mapping[str, Any]) -> Startup:
             settings = Settings().replace(overrides, source="command line")
         except ConfigError:  # the flags themselves are bad: plain defaults
             settings = Settings()
-        notices.append(("config", f"Your settings could not be used, so SeeSay started with default "
-                                  f"settings. {exc}", "error"))
+        notices.append(
+            (
+                "config",
+                f"Your settings could not be used, so SeeSay started with default settings. {exc}",
+                "error",
+            )
+        )
     store: HistoryStore | None = None
     try:
         store = HistoryStore.open()

@@ -35,8 +35,12 @@ COLLAPSE_PX = 640
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: Settings, store: HistoryStore | None,
-                 notices: list[tuple[str, str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: HistoryStore | None,
+        notices: list[tuple[str, str, str]] | None = None,
+    ) -> None:
         super().__init__()
         self.setWindowTitle("SeeSay")
         self.setWindowIcon(theme.icon())
@@ -101,10 +105,12 @@ class MainWindow(QMainWindow):
         a = self._action
         self.new_chat_action = a("New chat", "Ctrl+N", self.new_chat, "Start a new conversation")
         self.search_action = a("Search chats", "Ctrl+F", self.sidebar.focus_search, "Search chats")
-        self.composer_action = a("Write a message", "Ctrl+L", self.chat.composer.focus,
-                                 "Focus the message box")
-        self.regenerate_action = a("Regenerate", "Ctrl+R", self.chat.regenerate,
-                                   "Answer the last message again")
+        self.composer_action = a(
+            "Write a message", "Ctrl+L", self.chat.composer.focus, "Focus the message box"
+        )
+        self.regenerate_action = a(
+            "Regenerate", "Ctrl+R", self.chat.regenerate, "Answer the last message again"
+        )
         self.stop_action = a("Stop", "Esc", self.chat.stop, "Stop the reply")
         self.settings_action = a("Settings…", "Ctrl+,", self.open_settings, "Open settings")
         self.reload_action = a("Reload model", "Ctrl+Shift+R", self.load_model, "Load the model again")
@@ -112,30 +118,49 @@ class MainWindow(QMainWindow):
         self.sidebar_action.setCheckable(True)
         self.sidebar_action.setChecked(True)
         self.quit_action = a("Quit", "Ctrl+Q", self.close, "Quit SeeSay")
-        self.sketch_action = a("Sketch studio", "Ctrl+Shift+K", lambda: self.show_view("Sketch"),
-                               "Turn a drawing into a web page")
+        self.sketch_action = a(
+            "Sketch studio",
+            "Ctrl+Shift+K",
+            lambda: self.show_view("Sketch"),
+            "Turn a drawing into a web page",
+        )
         self.chat_view_action = a("Chat", "Ctrl+Shift+C", lambda: self.show_view("Chat"), "Back to the chat")
         self.open_image_action = a("Open sketch…", "Ctrl+O", self._open_sketch, "Open an image as a web page")
-        self.voice_action = a("Talk hands-free", "Ctrl+Shift+V", self._toggle_voice,
-                              "Start or stop listening")
+        self.voice_action = a(
+            "Talk hands-free", "Ctrl+Shift+V", self._toggle_voice, "Start or stop listening"
+        )
         self.voice_action.setCheckable(True)
         self.addAction(self.sidebar.rename_action)  # F2 anywhere in the window
         self.stop_action.setEnabled(False)
         self.regenerate_action.setEnabled(False)
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
-        for action in (self.new_chat_action, self.open_image_action, self.settings_action,
-                       self.reload_action):
+        for action in (
+            self.new_chat_action,
+            self.open_image_action,
+            self.settings_action,
+            self.reload_action,
+        ):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         chat_menu = menus.addMenu("&Chat")
-        for action in (self.regenerate_action, self.stop_action, self.voice_action,
-                       self.sidebar.rename_action, self.sidebar.delete_action):
+        for action in (
+            self.regenerate_action,
+            self.stop_action,
+            self.voice_action,
+            self.sidebar.rename_action,
+            self.sidebar.delete_action,
+        ):
             chat_menu.addAction(action)
         view_menu = menus.addMenu("&View")
-        for action in (self.chat_view_action, self.sketch_action, self.sidebar_action,
-                       self.search_action, self.composer_action):
+        for action in (
+            self.chat_view_action,
+            self.sketch_action,
+            self.sidebar_action,
+            self.search_action,
+            self.composer_action,
+        ):
             view_menu.addAction(action)
 
     def _connect(self) -> None:
@@ -170,8 +195,10 @@ class MainWindow(QMainWindow):
     def load_model(self) -> None:
         self.banner.clear("model")
         self.status.loading(0.0)
-        self.chat.view.set_empty_text("Loading model… 0%", "You can start typing: your message "
-                                      "will be answered as soon as the model is ready.")
+        self.chat.view.set_empty_text(
+            "Loading model… 0%",
+            "You can start typing: your message will be answered as soon as the model is ready.",
+        )
         self.host.load(self.settings)
 
     @Slot(float, str)
@@ -185,16 +212,25 @@ class MainWindow(QMainWindow):
     def _on_ready(self, model_name: str, device: str) -> None:
         self.status.ready(model_name, device)
         self.banner.clear("model")
-        self.chat.view.set_empty_text("How can I help?", f"{model_name} runs on this computer "
-                                      "({device}); nothing leaves it. Enter sends, Shift+Enter adds a line.")
+        self.chat.view.set_empty_text(
+            "How can I help?",
+            f"{model_name} runs on this computer "
+            "({device}); nothing leaves it. Enter sends, Shift+Enter adds a line.",
+        )
 
     @Slot(str)
     def _on_load_failed(self, message: str) -> None:
         self.status.failed(message)
-        self.chat.view.set_empty_text("The model is not loaded", "See the message above; fix it in "
-                                      "Settings (Ctrl+,) and the model loads again.")
-        self.banner.show_message("model", f"The model could not be loaded. {message}", "error",
-                                 [("Settings…", self.open_settings), ("Retry", self.load_model)])
+        self.chat.view.set_empty_text(
+            "The model is not loaded",
+            "See the message above; fix it in Settings (Ctrl+,) and the model loads again.",
+        )
+        self.banner.show_message(
+            "model",
+            f"The model could not be loaded. {message}",
+            "error",
+            [("Settings…", self.open_settings), ("Retry", self.load_model)],
+        )
 
     # --- conversations ------------------------------------------------------------------------
     @Slot()

@@ -94,8 +94,10 @@ def render_plain(text: str, limit: int = 20_000) -> str:
     body = html.escape(shown).replace("\n", "<br />")
     if len(text) > limit:
         hidden = len(text) - limit
-        body += (f'<br /><span style="color: {MUTED}; font-style: italic;">… {hidden:,} more '
-                 "characters not shown</span>")
+        body += (
+            f'<br /><span style="color: {MUTED}; font-style: italic;">… {hidden:,} more '
+            "characters not shown</span>"
+        )
     return f'<p style="margin: 0px;">{body}</p>'
 
 
@@ -112,7 +114,7 @@ def code_block_html(code: str, language: str, index: int) -> str:
         f'<td><span style="color: {MUTED}; font-size: 9pt;">{label}</span></td>'
         f'<td align="right"><a href="{COPY_SCHEME}:{index}" '
         f'style="color: {LINK}; text-decoration: none; font-size: 9pt;">Copy</a></td>'
-        f'</tr></table></td></tr>'
+        f"</tr></table></td></tr>"
         f'<tr><td style="background-color: {CODE_BG}; border-color: {BORDER};">'
         f'<pre style="font-family: {MONO}; font-size: 10pt; white-space: pre-wrap; margin: 0px;">'
         f"{highlighted}</pre></td></tr></table>\n"
@@ -147,8 +149,10 @@ def _render_fence(_self: Any, tokens: list[Token], idx: int, _options: Any, env:
 
 
 def _render_table_open(_self: Any, _tokens: list[Token], _idx: int, _options: Any, _env: Any) -> str:
-    return (f'<table border="1" cellspacing="0" cellpadding="6" style="border-collapse: collapse; '
-            f'border-color: {BORDER}; border-style: solid; margin-top: 4px; margin-bottom: 10px;">\n')
+    return (
+        f'<table border="1" cellspacing="0" cellpadding="6" style="border-collapse: collapse; '
+        f'border-color: {BORDER}; border-style: solid; margin-top: 4px; margin-bottom: 10px;">\n'
+    )
 
 
 def _style_tokens(tokens: list[Token]) -> None:

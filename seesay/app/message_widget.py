@@ -105,8 +105,14 @@ class MessageWidget(QWidget):
 
     BUBBLE_SHARE = 0.78
 
-    def __init__(self, role: str, text: str = "", status: str = "complete",
-                 meta: dict[str, Any] | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        role: str,
+        text: str = "",
+        status: str = "complete",
+        meta: dict[str, Any] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.role = role
         self.text = text

@@ -34,12 +34,24 @@ from PySide6.QtWidgets import (
 from seesay.config import Settings, describe, keys
 from seesay.errors import ConfigError
 
-TAB_TITLES = {"model": "Model", "generation": "Generation", "chat": "Custom instructions",
-              "remote": "Remote server", "vision": "Vision"}
-LABELS = {"model.name": "Model", "model.context_tokens": "Context tokens", "chat.system_prompt":
-          "Custom instructions", "remote.base_url": "Server URL", "remote.api_key": "API key",
-          "generation.max_new_tokens": "Max reply tokens", "generation.top_p": "Top-p",
-          "generation.top_k": "Top-k", "model.dtype": "Precision"}
+TAB_TITLES = {
+    "model": "Model",
+    "generation": "Generation",
+    "chat": "Custom instructions",
+    "remote": "Remote server",
+    "vision": "Vision",
+}
+LABELS = {
+    "model.name": "Model",
+    "model.context_tokens": "Context tokens",
+    "chat.system_prompt": "Custom instructions",
+    "remote.base_url": "Server URL",
+    "remote.api_key": "API key",
+    "generation.max_new_tokens": "Max reply tokens",
+    "generation.top_p": "Top-p",
+    "generation.top_k": "Top-k",
+    "model.dtype": "Precision",
+}
 ENGINE_SECTIONS = ("model.", "remote.")
 
 

@@ -56,8 +56,9 @@ class ConversationDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(option.rect.width(), option.fontMetrics.height() + 18)
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = option.rect.adjusted(6, 2, -6, -2)
@@ -80,10 +81,12 @@ class ConversationDelegate(QStyledItemDelegate):
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, stamp)
         painter.setFont(option.font)
         painter.setPen(QColor(theme.TEXT))
-        title_rect = QRect(text_rect.left(), text_rect.top(), text_rect.width() - date_width - 8,
-                           text_rect.height())
-        title = painter.fontMetrics().elidedText(str(index.data() or ""), Qt.TextElideMode.ElideRight,
-                                                 title_rect.width())
+        title_rect = QRect(
+            text_rect.left(), text_rect.top(), text_rect.width() - date_width - 8, text_rect.height()
+        )
+        title = painter.fontMetrics().elidedText(
+            str(index.data() or ""), Qt.TextElideMode.ElideRight, title_rect.width()
+        )
         painter.drawText(title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title)
         painter.restore()
 
@@ -216,9 +219,12 @@ class Sidebar(QWidget):
             return
         conversation_id = int(item.data(ID_ROLE))
         answer = QMessageBox.question(
-            self, "Delete chat", f"Delete “{item.text()}” and all its messages?\nThis cannot be undone.",
+            self,
+            "Delete chat",
+            f"Delete “{item.text()}” and all its messages?\nThis cannot be undone.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
+            QMessageBox.StandardButton.Cancel,
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:

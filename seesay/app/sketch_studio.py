@@ -127,8 +127,13 @@ class ScaledImage(QLabel):
 
     def _fit(self) -> None:
         if not self._source.isNull():
-            self.setPixmap(self._source.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                               Qt.TransformationMode.SmoothTransformation))
+            self.setPixmap(
+                self._source.scaled(
+                    self.size(),
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
 
 
 class SketchStudio(QWidget):
@@ -167,11 +172,22 @@ class SketchStudio(QWidget):
     def _build(self) -> None:
         bar = QHBoxLayout()
         # Short labels, full words in tooltips: the bar must fit an 800-pixel-wide window.
-        buttons = [("Open…", "Open an image of a sketch (Ctrl+O)"), ("Undo", "Previous version"),
-                   ("Redo", "Next version"), ("Save…", "Save the page as one .html file"),
-                   ("Browser", "Open the page in your web browser"), ("Copy", "Copy the page's code")]
-        (self.open_button, self.undo_button, self.redo_button, self.save_button, self.browser_button,
-         self.copy_button) = made = [QPushButton(text) for text, _tip in buttons]
+        buttons = [
+            ("Open…", "Open an image of a sketch (Ctrl+O)"),
+            ("Undo", "Previous version"),
+            ("Redo", "Next version"),
+            ("Save…", "Save the page as one .html file"),
+            ("Browser", "Open the page in your web browser"),
+            ("Copy", "Copy the page's code"),
+        ]
+        (
+            self.open_button,
+            self.undo_button,
+            self.redo_button,
+            self.save_button,
+            self.browser_button,
+            self.copy_button,
+        ) = made = [QPushButton(text) for text, _tip in buttons]
         for button, (_text, tip) in zip(made, buttons, strict=True):
             button.setToolTip(tip)
             bar.addWidget(button)

@@ -78,12 +78,18 @@ def apply(app: QApplication) -> None:
     app.setStyle("Fusion")
     palette = QPalette()
     colours = {
-        QPalette.ColorRole.Window: "#ffffff", QPalette.ColorRole.WindowText: TEXT,
-        QPalette.ColorRole.Base: "#ffffff", QPalette.ColorRole.AlternateBase: SIDEBAR_BG,
-        QPalette.ColorRole.Text: TEXT, QPalette.ColorRole.Button: "#f6f7f9",
-        QPalette.ColorRole.ButtonText: TEXT, QPalette.ColorRole.Highlight: "#cfe0fc",
-        QPalette.ColorRole.HighlightedText: TEXT, QPalette.ColorRole.ToolTipBase: "#ffffff",
-        QPalette.ColorRole.ToolTipText: TEXT, QPalette.ColorRole.PlaceholderText: "#8c959f",
+        QPalette.ColorRole.Window: "#ffffff",
+        QPalette.ColorRole.WindowText: TEXT,
+        QPalette.ColorRole.Base: "#ffffff",
+        QPalette.ColorRole.AlternateBase: SIDEBAR_BG,
+        QPalette.ColorRole.Text: TEXT,
+        QPalette.ColorRole.Button: "#f6f7f9",
+        QPalette.ColorRole.ButtonText: TEXT,
+        QPalette.ColorRole.Highlight: "#cfe0fc",
+        QPalette.ColorRole.HighlightedText: TEXT,
+        QPalette.ColorRole.ToolTipBase: "#ffffff",
+        QPalette.ColorRole.ToolTipText: TEXT,
+        QPalette.ColorRole.PlaceholderText: "#8c959f",
         QPalette.ColorRole.Link: ACCENT,
     }
     for role, colour in colours.items():

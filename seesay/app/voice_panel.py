@@ -98,8 +98,15 @@ class VoicePanel(QFrame):
     settings_changed = Signal(object)  # {"voice.key": value} the user changed here
     _devices_scanned = Signal(object)  # (devices, input reason, output reason) from the scan thread
 
-    def __init__(self, host: EngineHost, session: Callable[[], ChatSession], settings: Callable[[], Settings],
-                 parent: QWidget | None = None, *, persist: bool = True) -> None:
+    def __init__(
+        self,
+        host: EngineHost,
+        session: Callable[[], ChatSession],
+        settings: Callable[[], Settings],
+        parent: QWidget | None = None,
+        *,
+        persist: bool = True,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("voicePanel")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -159,8 +166,10 @@ class VoicePanel(QFrame):
         self.input_combo = self._combo("Microphone to listen to")
         self.output_combo = self._combo("Speaker to answer on")
         self.headset_box = QCheckBox("Headset")
-        self.headset_box.setToolTip("Keep listening while SeeSay speaks, so you can talk over it. "
-                                    "Leave off with loudspeakers: their echo would interrupt it.")
+        self.headset_box.setToolTip(
+            "Keep listening while SeeSay speaks, so you can talk over it. "
+            "Leave off with loudspeakers: their echo would interrupt it."
+        )
         self.speed_slider = QSlider(Qt.Orientation.Horizontal)
         self.speed_slider.setObjectName("speedSlider")
         self.speed_slider.setRange(50, 200)
@@ -231,7 +240,8 @@ class VoicePanel(QFrame):
         self._speed_timer.timeout.connect(self._save_speed)
         self.input_combo.activated.connect(lambda _i: self._on_device("voice.input_device", self.input_combo))
         self.output_combo.activated.connect(
-            lambda _i: self._on_device("voice.output_device", self.output_combo))
+            lambda _i: self._on_device("voice.output_device", self.output_combo)
+        )
         self._devices_scanned.connect(self._on_devices)
 
     # --- settings -----------------------------------------------------------------------------
@@ -280,8 +290,9 @@ class VoicePanel(QFrame):
             self.mic_button.setEnabled(False)
             self.talk_button.setEnabled(False)
         self.hint_label.setText("Looking for a microphone…")
-        threading.Thread(target=self._scan, args=(self.settings(), rescan), name="seesay-voice-devices",
-                         daemon=True).start()
+        threading.Thread(
+            target=self._scan, args=(self.settings(), rescan), name="seesay-voice-devices", daemon=True
+        ).start()
 
     def _scan(self, settings: Settings, rescan: bool) -> None:
         from seesay.audio import devices
@@ -292,8 +303,10 @@ class VoicePanel(QFrame):
             if rescan and not self.controller.running:  # never under a running loop's streams
                 devices.refresh()
             found = devices.list_devices()
-            reasons = [devices.check_available("input", settings.voice.input_device),
-                       devices.check_available("output", settings.voice.output_device)]
+            reasons = [
+                devices.check_available("input", settings.voice.input_device),
+                devices.check_available("output", settings.voice.output_device),
+            ]
         except SeeSayError as exc:
             reasons = [str(exc), str(exc)]
         except Exception as exc:  # PortAudio can fail in odd ways; voice is then off, chat is not
@@ -448,8 +461,10 @@ class VoicePanel(QFrame):
         shown = "push-to-talk" if state == "listening" and self._push_to_talk_only() else state
         text, colour, background = STATES.get(shown, (shown.capitalize(), theme.MUTED, "#f0f2f5"))
         self.state_label.setText(f"●  {text}")
-        self.state_label.setStyleSheet(f"QLabel#voiceState {{ color: {colour}; background: {background}; "
-                                       "border-radius: 11px; padding: 3px 10px; font-weight: 600; }")
+        self.state_label.setStyleSheet(
+            f"QLabel#voiceState {{ color: {colour}; background: {background}; "
+            "border-radius: 11px; padding: 3px 10px; font-weight: 600; }"
+        )
         self.mic_button.colour = QColor(colour if state not in ("idle", "loading") else theme.ACCENT)
         self.mic_button.update()
         hint = HINTS.get(shown)

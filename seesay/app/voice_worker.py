@@ -120,8 +120,13 @@ class EngineSession:
     """What :class:`seesay.audio.conversation.VoiceLoop` calls ``session``: ``send(text)``
     queues a reply on the window's engine thread in the chat's current conversation."""
 
-    def __init__(self, host: EngineHost, session: Callable[[], ChatSession], settings: Callable[[], Settings],
-                 on_request: Callable[[ReplyRequest, str], None]) -> None:
+    def __init__(
+        self,
+        host: EngineHost,
+        session: Callable[[], ChatSession],
+        settings: Callable[[], Settings],
+        on_request: Callable[[ReplyRequest, str], None],
+    ) -> None:
         self.host = host
         self.session = session
         self.settings = settings
@@ -197,8 +202,13 @@ class VoiceController(QObject):
     running_changed = Signal(bool)
     reply_started = Signal(object, str)  # ReplyRequest, prompt: for the chat view
 
-    def __init__(self, host: EngineHost, session: Callable[[], ChatSession],
-                 settings: Callable[[], Settings], parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        host: EngineHost,
+        session: Callable[[], ChatSession],
+        settings: Callable[[], Settings],
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.settings = settings
         self.engine = EngineSession(host, session, settings, self.reply_started.emit)
@@ -227,8 +237,9 @@ class VoiceController(QObject):
             return
         self.state_changed.emit("loading")
         generation = self._generation
-        self._starting = threading.Thread(target=self._start, args=(generation, push_to_talk),
-                                          name="seesay-voice-start", daemon=True)
+        self._starting = threading.Thread(
+            target=self._start, args=(generation, push_to_talk), name="seesay-voice-start", daemon=True
+        )
         self._starting.start()
 
     def _start(self, generation: int, push_to_talk: bool) -> None:
@@ -244,11 +255,24 @@ class VoiceController(QObject):
             endpointer = Endpointer(SileroVAD(), config_from(v))
             capture, player = Capture(v.input_device or None), Player(v.output_device or None)
             callbacks = VoiceCallbacks(
-                state=lambda s: self.state_changed.emit(str(s)), level=self.level.emit,
-                transcript=self.user_said.emit, reply_delta=self.reply_delta.emit,
-                reply_done=lambda _r: self.reply_finished.emit(), error=self._on_error)
-            loop = VoiceLoop(self.engine, transcriber, synthesizer, endpointer, capture, player,
-                             headset=v.headset, push_to_talk=push_to_talk, callbacks=callbacks)
+                state=lambda s: self.state_changed.emit(str(s)),
+                level=self.level.emit,
+                transcript=self.user_said.emit,
+                reply_delta=self.reply_delta.emit,
+                reply_done=lambda _r: self.reply_finished.emit(),
+                error=self._on_error,
+            )
+            loop = VoiceLoop(
+                self.engine,
+                transcriber,
+                synthesizer,
+                endpointer,
+                capture,
+                player,
+                headset=v.headset,
+                push_to_talk=push_to_talk,
+                callbacks=callbacks,
+            )
             with self._lock:
                 if generation != self._generation:
                     return  # stopped while loading
@@ -274,8 +298,9 @@ class VoiceController(QObject):
         if thread is not None and thread is threading.current_thread():
             # Reported from the loop thread: if the loop is ending (the mic was unplugged),
             # release the devices so the mic button works again.
-            threading.Thread(target=self._stop_if_dead, args=(loop, thread), name="seesay-voice-stop",
-                             daemon=True).start()
+            threading.Thread(
+                target=self._stop_if_dead, args=(loop, thread), name="seesay-voice-stop", daemon=True
+            ).start()
 
     def _stop_if_dead(self, loop: Any, thread: threading.Thread) -> None:
         thread.join(2.0)

@@ -79,9 +79,15 @@ class ReplyRequest:
 
 def stats_info(stats: StreamStats, status: str) -> dict[str, Any]:
     """The plain numbers the UI shows, so no live stats object crosses threads."""
-    return {"status": status, "tokens": stats.completion_tokens, "prompt_tokens": stats.prompt_tokens,
-            "tokens_per_s": stats.tokens_per_second, "ttft": stats.time_to_first_token,
-            "finish_reason": stats.finish_reason, "trim": stats.trim.describe() if stats.trim else ""}
+    return {
+        "status": status,
+        "tokens": stats.completion_tokens,
+        "prompt_tokens": stats.prompt_tokens,
+        "tokens_per_s": stats.tokens_per_second,
+        "ttft": stats.time_to_first_token,
+        "finish_reason": stats.finish_reason,
+        "trim": stats.trim.describe() if stats.trim else "",
+    }
 
 
 class EngineWorker(QObject):
@@ -129,8 +135,9 @@ class EngineWorker(QObject):
         if self.engine is None:
             self.failed.emit(request.id, self.load_error, False)
             return
-        thread = threading.Thread(target=self._reply, args=(request, self.engine), daemon=True,
-                                  name=f"seesay-reply-{request.id}")
+        thread = threading.Thread(
+            target=self._reply, args=(request, self.engine), daemon=True, name=f"seesay-reply-{request.id}"
+        )
         with self._replies_lock:
             self._replies.add(thread)
         thread.start()

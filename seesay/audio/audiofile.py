@@ -19,7 +19,6 @@ from seesay.errors import AudioError
 log = logging.getLogger(__name__)
 
 
-
 def _open(path: Path):
     import av
 

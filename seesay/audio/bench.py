@@ -89,20 +89,33 @@ def bench_voice(settings: Settings, turns: int = 10, max_tokens: int = 48) -> di
     for i in range(turns + 1):  # the first turn warms caches and is not counted
         session = ChatSession(engine, settings, save=False)
         audio = np.concatenate([silence, clips[i % len(clips)], tail])
-        r = run_turn(session, stt, synth, vad, audio)
+        turn = run_turn(session, stt, synth, vad, audio)
         if i:
-            results.append(r.latency)
-    keys = ["endpointing_s", "stt_s", "llm_first_sentence_s", "tts_first_sentence_s",
-            "voice_to_voice_s", "voice_to_voice_excl_endpointing_s"]
+            results.append(turn.latency)
+    keys = [
+        "endpointing_s",
+        "stt_s",
+        "llm_first_sentence_s",
+        "tts_first_sentence_s",
+        "voice_to_voice_s",
+        "voice_to_voice_excl_endpointing_s",
+    ]
     return {
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
         "stt": {"backend": stt.name, "rtf": round(stt_time / stt_audio, 4), "audio_s": round(stt_audio, 2)},
-        "tts": {"voice": synth.name, "rtf": round(tts_time / tts_audio, 4),
-                "time_to_first_audio_s": round(tts_first, 3), "sample_rate": rate},
+        "tts": {
+            "voice": synth.name,
+            "rtf": round(tts_time / tts_audio, 4),
+            "time_to_first_audio_s": round(tts_first, 3),
+            "sample_rate": rate,
+        },
         "models_load_s": round(load_s, 2),
         "llm": {"model": engine.model_name, "device": engine.device},
-        "voice_to_voice": {"turns": len(results), "end_silence_ms": settings.voice.end_silence_ms,
-                           **{f"p50_{k}": _p50([r[k] for r in results]) for k in keys}},
+        "voice_to_voice": {
+            "turns": len(results),
+            "end_silence_ms": settings.voice.end_silence_ms,
+            **{f"p50_{k}": _p50([r[k] for r in results]) for k in keys},
+        },
     }
 
 

@@ -54,7 +54,7 @@ class RingBuffer:
             self.dropped += overflow
         end = (self._start + self._size) % cap
         first = min(len(x), cap - end)
-        self._data[end:end + first] = x[:first]
+        self._data[end : end + first] = x[:first]
         self._data[: len(x) - first] = x[first:]
         self._size += len(x)
 
@@ -74,8 +74,14 @@ class RingBuffer:
 class Capture:
     """A running microphone. ``read()`` blocks for the next 32 ms frame."""
 
-    def __init__(self, device: str | int | None = None, *, buffer_s: float = 30.0,
-                 stall_timeout: float = 2.0, latency: float = LATENCY_S) -> None:
+    def __init__(
+        self,
+        device: str | int | None = None,
+        *,
+        buffer_s: float = 30.0,
+        stall_timeout: float = 2.0,
+        latency: float = LATENCY_S,
+    ) -> None:
         self.device: Device = find_device(device, "input")
         self.samplerate = int(self.device.default_samplerate) or RATE
         self.stall_timeout = stall_timeout
@@ -94,10 +100,16 @@ class Capture:
         sd = sounddevice()
         channels = max(1, min(self.device.max_input_channels, 1))
         try:
-            self._stream = sd.InputStream(device=self.device.index, samplerate=self.samplerate,
-                                          channels=channels, dtype="float32", latency=self.latency,
-                                          blocksize=int(self.samplerate * BLOCK_S),
-                                          callback=self._callback, finished_callback=self._finished)
+            self._stream = sd.InputStream(
+                device=self.device.index,
+                samplerate=self.samplerate,
+                channels=channels,
+                dtype="float32",
+                latency=self.latency,
+                blocksize=int(self.samplerate * BLOCK_S),
+                callback=self._callback,
+                finished_callback=self._finished,
+            )
             self._last_callback = time.monotonic()
             self._stream.start()
         except (sd.PortAudioError, ValueError) as e:
@@ -139,8 +151,9 @@ class Capture:
                 # some sound servers take a second or two to deliver the first block
                 allowed = self.stall_timeout if self._started else max(self.stall_timeout, STARTUP_S)
                 if self._stream is not None and now - self._last_callback > allowed:
-                    self._error = AudioError(f"The microphone {self.device.name!r} stopped delivering "
-                                             "sound (was it unplugged?).")
+                    self._error = AudioError(
+                        f"The microphone {self.device.name!r} stopped delivering sound (was it unplugged?)."
+                    )
                     raise self._error
                 if now >= deadline:
                     return None

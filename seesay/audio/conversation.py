@@ -69,8 +69,11 @@ class TurnTiming:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()
-                if k not in ("extra", "transcript")}
+        return {
+            k: (round(v, 3) if isinstance(v, float) else v)
+            for k, v in self.__dict__.items()
+            if k not in ("extra", "transcript")
+        }
 
 
 def level_of(frame: np.ndarray) -> float:
@@ -83,10 +86,19 @@ def level_of(frame: np.ndarray) -> float:
 class VoiceLoop:
     """Hands-free or push-to-talk conversation over a :class:`seesay.chat.ChatSession`."""
 
-    def __init__(self, session: Any, transcriber: Transcriber, synthesizer: Synthesizer,
-                 endpointer: Endpointer,
-                 capture: Any, player: Any, *, headset: bool = False, push_to_talk: bool = False,
-                 callbacks: VoiceCallbacks | None = None) -> None:
+    def __init__(
+        self,
+        session: Any,
+        transcriber: Transcriber,
+        synthesizer: Synthesizer,
+        endpointer: Endpointer,
+        capture: Any,
+        player: Any,
+        *,
+        headset: bool = False,
+        push_to_talk: bool = False,
+        callbacks: VoiceCallbacks | None = None,
+    ) -> None:
         self.session = session
         self.transcriber = transcriber
         self.synthesizer = synthesizer
@@ -248,8 +260,9 @@ class VoiceLoop:
         self.player.new_reply()
         reply = ReplySpeaker(self.synthesizer, self._sink, on_delta=self.cb.reply_delta)
         self._reply = reply
-        self._reply_thread = threading.Thread(target=self._speak, args=(reply, stream, timing),
-                                              name="seesay-reply", daemon=True)
+        self._reply_thread = threading.Thread(
+            target=self._speak, args=(reply, stream, timing), name="seesay-reply", daemon=True
+        )
         self._reply_thread.start()
 
     def _sink(self, chunk: np.ndarray, rate: int) -> None:
@@ -288,4 +301,3 @@ class VoiceLoop:
                 self._reply = None
             if not self._stop.is_set() and self.state in (State.THINKING, State.SPEAKING):
                 self._set_state(State.LISTENING)
-

@@ -18,8 +18,10 @@ log = logging.getLogger(__name__)
 
 Kind = Literal["input", "output"]
 
-NO_PORTAUDIO = ("Voice needs the PortAudio library, which is not installed "
-                "(on Debian/Ubuntu: sudo apt install libportaudio2). Text chat still works.")
+NO_PORTAUDIO = (
+    "Voice needs the PortAudio library, which is not installed "
+    "(on Debian/Ubuntu: sudo apt install libportaudio2). Text chat still works."
+)
 
 
 @dataclass(frozen=True)
@@ -66,9 +68,18 @@ def list_devices() -> list[Device]:
         raise AudioError(f"Sound devices cannot be listed: {e}") from e
     out = []
     for i, d in enumerate(raw):
-        out.append(Device(i, d["name"], apis[d["hostapi"]]["name"], d["max_input_channels"],
-                          d["max_output_channels"], float(d["default_samplerate"]),
-                          i == default_in, i == default_out))
+        out.append(
+            Device(
+                i,
+                d["name"],
+                apis[d["hostapi"]]["name"],
+                d["max_input_channels"],
+                d["max_output_channels"],
+                float(d["default_samplerate"]),
+                i == default_in,
+                i == default_out,
+            )
+        )
     return out
 
 
@@ -81,8 +92,9 @@ def find_device(spec: str | int | None, kind: Kind) -> Device:
     devices = [d for d in list_devices() if _has(d, kind)]
     what = "microphone" if kind == "input" else "speaker"
     if not devices:
-        raise AudioError(f"No {what} was found. Connect one (or check the sound system is running); "
-                         "text chat still works.")
+        raise AudioError(
+            f"No {what} was found. Connect one (or check the sound system is running); text chat still works."
+        )
     text = "" if spec is None else str(spec).strip()
     if not text:
         for d in devices:

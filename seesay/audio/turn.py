@@ -54,8 +54,13 @@ def endpoint(endpointer: Endpointer, audio: np.ndarray) -> tuple[np.ndarray, flo
     raise AudioError("No speech was heard in the recording.")
 
 
-def run_turn(session: Any, transcriber: Transcriber, synthesizer: Synthesizer, endpointer: Endpointer,
-             audio: np.ndarray) -> TurnResult:
+def run_turn(
+    session: Any,
+    transcriber: Transcriber,
+    synthesizer: Synthesizer,
+    endpointer: Endpointer,
+    audio: np.ndarray,
+) -> TurnResult:
     """VAD → STT → LLM → TTS on 16 kHz audio; returns the reply audio and where the time went."""
     utterance, endpoint_s = endpoint(endpointer, audio)
     t0 = time.perf_counter()
@@ -77,13 +82,23 @@ def run_turn(session: Any, transcriber: Transcriber, synthesizer: Synthesizer, e
         "voice_to_voice_excl_endpointing_s": None if first_audio is None else stt_s + first_audio,
     }
     audio_out = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
-    return TurnResult(heard.text, result.text, audio_out, synthesizer.sample_rate,
-                      {k: (None if v is None else round(v, 3)) for k, v in latency.items()})
+    return TurnResult(
+        heard.text,
+        result.text,
+        audio_out,
+        synthesizer.sample_rate,
+        {k: (None if v is None else round(v, 3)) for k, v in latency.items()},
+    )
 
 
-def run_turn_from_file(session: Any, transcriber: Transcriber, synthesizer: Synthesizer,
-                       endpointer: Endpointer, in_path: str | Path,
-                       out_path: str | Path | None) -> TurnResult:
+def run_turn_from_file(
+    session: Any,
+    transcriber: Transcriber,
+    synthesizer: Synthesizer,
+    endpointer: Endpointer,
+    in_path: str | Path,
+    out_path: str | Path | None,
+) -> TurnResult:
     audio = audiofile.load(in_path)
     # a recording that stops right at the last word still needs the silence that ends a turn
     silence = np.zeros(int(endpointer.config.end_silence_ms / 1000 * SAMPLE_RATE) + 1024, dtype=np.float32)

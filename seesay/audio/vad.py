@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 
 from seesay.audio import SAMPLE_RATE as RATE
+from seesay.config import VoiceSettings
 from seesay.errors import AudioError
 
 log = logging.getLogger(__name__)
@@ -159,8 +160,10 @@ def frames_of(audio: np.ndarray) -> list[np.ndarray]:
     return list(audio.reshape(-1, FRAME))
 
 
-def config_from(settings: object) -> EndpointConfig:
-    """Endpointing options from :class:`seesay.config.VoiceSettings`."""
-    return EndpointConfig(threshold=settings.vad_threshold,  # type: ignore[attr-defined]
-                          end_silence_ms=settings.end_silence_ms,  # type: ignore[attr-defined]
-                          min_speech_ms=settings.min_speech_ms)  # type: ignore[attr-defined]
+def config_from(settings: VoiceSettings) -> EndpointConfig:
+    """Endpointing options from the voice settings."""
+    return EndpointConfig(
+        threshold=settings.vad_threshold,
+        end_silence_ms=settings.end_silence_ms,
+        min_speech_ms=settings.min_speech_ms,
+    )

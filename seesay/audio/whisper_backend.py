@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 
 
 class OpenAIWhisperTranscriber:
-    def __init__(self, model: str, *, device: str = "auto", language: str = "en",
-                 word_timestamps: bool = False) -> None:
+    def __init__(
+        self, model: str, *, device: str = "auto", language: str = "en", word_timestamps: bool = False
+    ) -> None:
         if not model:
             raise AudioError("The openai-whisper backend needs voice.stt_model set to a .pt checkpoint.")
         self.model_spec = model
@@ -42,8 +43,9 @@ class OpenAIWhisperTranscriber:
             import torch
             import whisper
         except ImportError as e:
-            raise AudioError("The openai-whisper backend needs its package: "
-                             "pip install openai-whisper.") from e
+            raise AudioError(
+                "The openai-whisper backend needs its package: pip install openai-whisper."
+            ) from e
         device = self.device
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -54,8 +56,9 @@ class OpenAIWhisperTranscriber:
             raise AudioError(f"The Whisper checkpoint {self.model_spec!r} could not be loaded: {e}") from e
         if not self._model.is_multilingual:
             self.language = "en"
-        log.info("loaded openai-whisper %s on %s in %.1f s", self.model_spec, device,
-                 time.perf_counter() - t0)
+        log.info(
+            "loaded openai-whisper %s on %s in %.1f s", self.model_spec, device, time.perf_counter() - t0
+        )
 
     def transcribe(self, audio: np.ndarray, *, offset: float = 0.0) -> Transcript:
         self.load()
@@ -65,14 +68,28 @@ class OpenAIWhisperTranscriber:
             return silent
         fp16 = str(next(self._model.parameters()).device).startswith("cuda")
         with self._lock:  # one model, one decode at a time
-            result = self._model.transcribe(audio, language=self.language, fp16=fp16, temperature=0.0,
-                                            word_timestamps=self.word_timestamps,
-                                            condition_on_previous_text=False, verbose=None)
+            result = self._model.transcribe(
+                audio,
+                language=self.language,
+                fp16=fp16,
+                temperature=0.0,
+                word_timestamps=self.word_timestamps,
+                condition_on_previous_text=False,
+                verbose=None,
+            )
         segments = []
         for s in result.get("segments", []):
-            words = tuple(Word(float(w["start"]) + offset, float(w["end"]) + offset, w["word"])
-                          for w in s.get("words", []))
-            segments.append(Segment(float(s["start"]) + offset, float(s["end"]) + offset, s["text"].strip(),
-                                    words))
-        return Transcript(result.get("text", "").strip(), segments, result.get("language", ""), duration,
-                          time.perf_counter() - t0)
+            words = tuple(
+                Word(float(w["start"]) + offset, float(w["end"]) + offset, w["word"])
+                for w in s.get("words", [])
+            )
+            segments.append(
+                Segment(float(s["start"]) + offset, float(s["end"]) + offset, s["text"].strip(), words)
+            )
+        return Transcript(
+            result.get("text", "").strip(),
+            segments,
+            result.get("language", ""),
+            duration,
+            time.perf_counter() - t0,
+        )

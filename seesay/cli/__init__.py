@@ -42,16 +42,23 @@ def common_flags() -> argparse.ArgumentParser:
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
-    pairs = {"model.name": "model", "model.device": "device", "model.dtype": "dtype",
-             "remote.base_url": "remote", "remote.model": "remote_model"}
+    pairs = {
+        "model.name": "model",
+        "model.device": "device",
+        "model.dtype": "dtype",
+        "remote.base_url": "remote",
+        "remote.model": "remote_model",
+    }
     return {key: getattr(args, attr) for key, attr in pairs.items() if getattr(args, attr, None) is not None}
 
 
 def build_parser() -> argparse.ArgumentParser:
     parent = common_flags()
-    parser = argparse.ArgumentParser(prog="seesay", parents=[parent],
-                                     description="SeeSay: a private, local assistant. "
-                                                 "With no command, opens the window.")
+    parser = argparse.ArgumentParser(
+        prog="seesay",
+        parents=[parent],
+        description="SeeSay: a private, local assistant. With no command, opens the window.",
+    )
     parser.add_argument("--version", action="version", version=f"seesay {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     gui = sub.add_parser("gui", parents=[parent], help="open the SeeSay window (the default)")
@@ -73,8 +80,11 @@ def _run_gui(args: argparse.Namespace, settings: Settings) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     handler: Handler = args.func
     try:
         settings = None if handler is _run_gui else load_settings(overrides=overrides_from(args))

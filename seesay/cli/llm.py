@@ -21,23 +21,35 @@ def add_commands(sub: Any, bench: Any, parents: list[argparse.ArgumentParser]) -
 
     models = sub.add_parser("models", parents=parents, help="which model would load; recommended models")
     msub = models.add_subparsers(dest="models_command", metavar="ACTION")
-    pull = msub.add_parser("pull", parents=parents, help="download a model from the Hugging Face hub "
-                                                         "(a quantized GGUF on machines without CUDA)")
+    pull = msub.add_parser(
+        "pull",
+        parents=parents,
+        help="download a model from the Hugging Face hub (a quantized GGUF on machines without CUDA)",
+    )
     pull.add_argument("model_id", help="e.g. Qwen/Qwen2.5-1.5B-Instruct or Qwen/Qwen2.5-1.5B-Instruct-GGUF")
-    pull.add_argument("--safetensors", action="store_true",
-                      help="the full safetensors weights even without a CUDA GPU")
+    pull.add_argument(
+        "--safetensors", action="store_true", help="the full safetensors weights even without a CUDA GPU"
+    )
     pull.set_defaults(func=_pull)
     models.set_defaults(func=_models)
 
     llm = bench.add_parser(
-        "llm", parents=parents,
-        help="the engine beside llama.cpp's own server and plain generate: load, TTFT, tokens/s, RSS")
+        "llm",
+        parents=parents,
+        help="the engine beside llama.cpp's own server and plain generate: load, TTFT, tokens/s, RSS",
+    )
     llm.add_argument("--tokens", type=int, default=64, help="tokens to decode per run")
     llm.add_argument("--runs", type=int, default=3, help="prompts to average over")
-    llm.add_argument("--no-baseline", action="store_true",
-                     help="time the engine alone (no llama.cpp server, no plain generate)")
-    llm.add_argument("--random-config", choices=("1b", "3b", "8b"),
-                     help="time a randomly initialised Llama of this size instead (GPU throughput)")
+    llm.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="time the engine alone (no llama.cpp server, no plain generate)",
+    )
+    llm.add_argument(
+        "--random-config",
+        choices=("1b", "3b", "8b"),
+        help="time a randomly initialised Llama of this size instead (GPU throughput)",
+    )
     llm.set_defaults(func=_bench_llm)
 
 
@@ -59,8 +71,9 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError("The prompt is empty; nothing to send.")
     engine = create_engine(settings)
     resolved = getattr(engine, "resolved", None)
-    converting = (getattr(engine, "backend", "") == "transformers" and resolved is not None
-                  and not resolved.ready)
+    converting = (
+        getattr(engine, "backend", "") == "transformers" and resolved is not None and not resolved.ready
+    )
     if converting and sys.stderr.isatty():
         engine.load(_progress_bar())  # first run: show the GGUF conversion
         sys.stderr.write("\n")
@@ -68,8 +81,10 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     if args.once is not None:
         _reply(session, args.once)
         return 0
-    print(f"SeeSay chat with {engine.model_name} — empty line ignored, Ctrl-D or /quit to leave.",
-          file=sys.stderr)
+    print(
+        f"SeeSay chat with {engine.model_name} — empty line ignored, Ctrl-D or /quit to leave.",
+        file=sys.stderr,
+    )
     while True:
         try:
             prompt = input("you> ")
@@ -112,8 +127,10 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
     ram, gpu = machine_memory_gb()
     gguf = gpu is None
     kind = "quantized GGUF for llama.cpp" if gguf else "safetensors in bfloat16 on the GPU"
-    print(f"\nRecommended chat models, as {kind} (RAM free {ram:.1f} GB"
-          + (f", GPU free {gpu:.1f} GB)" if gpu is not None else ", no CUDA GPU)"))
+    print(
+        f"\nRecommended chat models, as {kind} (RAM free {ram:.1f} GB"
+        + (f", GPU free {gpu:.1f} GB)" if gpu is not None else ", no CUDA GPU)")
+    )
     print(f"  {'model':42} {'download':>9} {'needs':>8} {'fits':>5}  notes")
     for rec in RECOMMENDED:
         repo = (rec.gguf_repo or rec.repo_id) if gguf else rec.repo_id
@@ -150,8 +167,11 @@ def _pull(args: argparse.Namespace, settings: Settings) -> int:
     cuda = machine_memory_gb()[1] is not None
     repo = args.model_id if args.safetensors else download_for(args.model_id, cuda)
     if repo != args.model_id:
-        print(f"No CUDA GPU here: downloading the quantized {repo} instead (--safetensors for the full "
-              "weights).", file=sys.stderr)
+        print(
+            f"No CUDA GPU here: downloading the quantized {repo} instead (--safetensors for the full "
+            "weights).",
+            file=sys.stderr,
+        )
     path = pull(repo, _progress_bar())
     print(f"\nDownloaded to {path}\nUse it with --model {repo}")
     return 0
@@ -170,6 +190,16 @@ def _progress_bar() -> Any:
 def _bench_llm(args: argparse.Namespace, settings: Settings) -> int:
     from seesay.inference.bench import bench_llm
 
-    print(json.dumps(bench_llm(settings, tokens=args.tokens, runs=args.runs,
-                               baseline=not args.no_baseline, random_config=args.random_config), indent=2))
+    print(
+        json.dumps(
+            bench_llm(
+                settings,
+                tokens=args.tokens,
+                runs=args.runs,
+                baseline=not args.no_baseline,
+                random_config=args.random_config,
+            ),
+            indent=2,
+        )
+    )
     return 0

@@ -18,17 +18,21 @@ def add_commands(sub: Any, bench: Any, parents: list[argparse.ArgumentParser]) -
     serve = sub.add_parser("serve", parents=parents, help="serve an OpenAI-compatible API on this computer")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1; others need the API key)")
     serve.add_argument("--port", type=int, help="TCP port (default from settings, 8765; 0 picks a free one)")
-    serve.add_argument("--no-key", action="store_true", help="accept requests without the API key "
-                                                             "(loopback only)")
+    serve.add_argument(
+        "--no-key", action="store_true", help="accept requests without the API key (loopback only)"
+    )
     serve.set_defaults(func=_serve)
 
-
-    b = bench.add_parser("serve", parents=parents,
-                         help="concurrent streaming clients against `seesay serve`: throughput, p50/p95")
+    b = bench.add_parser(
+        "serve",
+        parents=parents,
+        help="concurrent streaming clients against `seesay serve`: throughput, p50/p95",
+    )
     b.add_argument("--clients", type=int, default=20, help="concurrent streaming requests")
     b.add_argument("--tokens", type=int, default=32, help="max_tokens per request")
-    b.add_argument("--burst", type=int, default=60,
-                   help="then this many at once, more than the queue holds (0 to skip)")
+    b.add_argument(
+        "--burst", type=int, default=60, help="then this many at once, more than the queue holds (0 to skip)"
+    )
     b.set_defaults(func=_bench_serve)
 
 
@@ -44,13 +48,21 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError(f"--port: expected a port from 0 to 65535, got {port}")
     loopback = is_loopback(host)
     if args.no_key and not loopback:
-        raise ConfigError(f"--no-key is allowed only on loopback (127.0.0.1, ::1, localhost), not {host}; "
-                          "other computers must use the API key.")
+        raise ConfigError(
+            f"--no-key is allowed only on loopback (127.0.0.1, ::1, localhost), not {host}; "
+            "other computers must use the API key."
+        )
     need_key = not loopback or (settings.server.require_key_on_loopback and not args.no_key)
     key = load_or_create_key(settings.server) if need_key else None
     app = create_app(settings, api_key=key.value if key else None, preload=True)
-    config = uvicorn.Config(app, host=host, port=port, log_level="info" if args.verbose else "warning",
-                            access_log=bool(args.verbose), timeout_graceful_shutdown=3)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="info" if args.verbose else "warning",
+        access_log=bool(args.verbose),
+        timeout_graceful_shutdown=3,
+    )
     server = uvicorn.Server(config)
 
     async def run() -> None:

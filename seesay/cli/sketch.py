@@ -19,8 +19,12 @@ def add_commands(sub: Any, bench: Any, parents: list[argparse.ArgumentParser]) -
     sketch.add_argument("--layout", type=Path, metavar="FILE", help="also write the layout JSON here")
     sketch.add_argument("--instruction", metavar="TEXT", help='a revision, e.g. "make the header dark blue"')
     sketch.add_argument("--refine", action="store_true", help="let the chat model polish copy and colours")
-    sketch.add_argument("--vlm", metavar="MODEL", help="draw the page with this vision-language model "
-                        "(a local folder or cached Hugging Face id; sets vision.vlm_model)")
+    sketch.add_argument(
+        "--vlm",
+        metavar="MODEL",
+        help="draw the page with this vision-language model "
+        "(a local folder or cached Hugging Face id; sets vision.vlm_model)",
+    )
     sketch.set_defaults(func=_sketch)
 
     b = bench.add_parser(

@@ -102,8 +102,11 @@ def _components(settings: Settings) -> tuple[Any, Any, Any]:
     from seesay.audio.tts import create_synthesizer
     from seesay.audio.vad import Endpointer, SileroVAD, config_from
 
-    return (create_transcriber(settings.voice), create_synthesizer(settings.voice),
-            Endpointer(SileroVAD(), config_from(settings.voice)))
+    return (
+        create_transcriber(settings.voice),
+        create_synthesizer(settings.voice),
+        Endpointer(SileroVAD(), config_from(settings.voice)),
+    )
 
 
 def _voice(args: argparse.Namespace, settings: Settings) -> int:
@@ -133,14 +136,22 @@ def _voice(args: argparse.Namespace, settings: Settings) -> int:
         result = run_turn_from_file(session, stt, synth, endpointer, args.input_file, args.output_file)
         print(f"you> {result.transcript}")
         print(f"seesay> {result.reply}")
-        print(json.dumps({"latency": result.latency, "reply_audio_s":
-                          round(len(result.audio) / result.sample_rate, 2)}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "latency": result.latency,
+                    "reply_audio_s": round(len(result.audio) / result.sample_rate, 2),
+                },
+                indent=2,
+            )
+        )
         return 0
     return _live(args, settings, session, stt, synth, endpointer)
 
 
-def _live(args: argparse.Namespace, settings: Settings, session: Any, stt: Any, synth: Any,
-          endpointer: Any) -> int:
+def _live(
+    args: argparse.Namespace, settings: Settings, session: Any, stt: Any, synth: Any, endpointer: Any
+) -> int:
     from seesay.audio.capture import Capture
     from seesay.audio.conversation import VoiceCallbacks, VoiceLoop
     from seesay.audio.playback import Player
@@ -155,10 +166,18 @@ def _live(args: argparse.Namespace, settings: Settings, session: Any, stt: Any, 
         transcript=on_transcript,
         reply_delta=lambda d: print(d, end="", flush=True),
         reply_done=lambda r: print(" [interrupted]" if r.status == "interrupted" else "", flush=True),
-        error=errors.append)
-    loop = VoiceLoop(session, stt, synth, endpointer, Capture(settings.voice.input_device),
-                     Player(settings.voice.output_device), headset=args.headset or settings.voice.headset,
-                     callbacks=callbacks)
+        error=errors.append,
+    )
+    loop = VoiceLoop(
+        session,
+        stt,
+        synth,
+        endpointer,
+        Capture(settings.voice.input_device),
+        Player(settings.voice.output_device),
+        headset=args.headset or settings.voice.headset,
+        callbacks=callbacks,
+    )
     print("SeeSay is listening — speak, then pause. Ctrl-C to leave.", file=sys.stderr)
     loop.start()
     try:
@@ -178,4 +197,3 @@ def _bench_voice(args: argparse.Namespace, settings: Settings) -> int:
 
     print(json.dumps(bench_voice(settings, turns=max(1, args.turns)), indent=2))
     return 0
-

@@ -5,8 +5,15 @@ from __future__ import annotations
 from seesay.config import Settings
 from seesay.inference.engine import ChatEngine, GenerationParams, Message, Stream, StreamStats, TrimReport
 
-__all__ = ["ChatEngine", "GenerationParams", "Message", "Stream", "StreamStats", "TrimReport",
-           "create_engine"]
+__all__ = [
+    "ChatEngine",
+    "GenerationParams",
+    "Message",
+    "Stream",
+    "StreamStats",
+    "TrimReport",
+    "create_engine",
+]
 
 
 def create_engine(settings: Settings) -> ChatEngine:
@@ -24,15 +31,19 @@ def create_engine(settings: Settings) -> ChatEngine:
 
     model = resolve(settings.model.name)
     if model.source == "hub":
-        raise ModelNotFoundError(f"Model '{model.name}' is not on this machine; download it with "
-                                 f"`seesay models pull {model.name}` (or pick another in Settings).")
+        raise ModelNotFoundError(
+            f"Model '{model.name}' is not on this machine; download it with "
+            f"`seesay models pull {model.name}` (or pick another in Settings)."
+        )
     backend = settings.model.backend
     if backend == "auto":
         backend = "llama.cpp" if model.is_gguf else "transformers"
     if backend == "llama.cpp":
         if not model.is_gguf:
-            raise ConfigError(f"model.backend: llama.cpp runs GGUF files, and {model.describe()} is not one; "
-                              "use 'auto' or 'transformers' for it")
+            raise ConfigError(
+                f"model.backend: llama.cpp runs GGUF files, and {model.describe()} is not one; "
+                "use 'auto' or 'transformers' for it"
+            )
         from seesay.inference.llamacpp import LlamaCppEngine
 
         return LlamaCppEngine(settings, model)

@@ -38,14 +38,31 @@ PROMPTS = [
 ]
 REPEATS = 3
 # Peak memory bandwidth (GB/s) of cards a model's decode step is bound by.
-BANDWIDTH_GBS = {"H200": 4800, "H100 SXM": 3350, "H100 PCIe": 2000, "H100": 3350, "A100": 2039,
-                 "L40S": 864, "RTX 4090": 1008, "RTX 3090": 936}
+BANDWIDTH_GBS = {
+    "H200": 4800,
+    "H100 SXM": 3350,
+    "H100 PCIe": 2000,
+    "H100": 3350,
+    "A100": 2039,
+    "L40S": 864,
+    "RTX 4090": 1008,
+    "RTX 3090": 936,
+}
 
 
-def bench_llm(settings: Settings, tokens: int = 64, runs: int = 3, baseline: bool = True,
-              random_config: str | None = None) -> dict[str, Any]:
-    job: dict[str, Any] = {"settings": settings, "tokens": tokens, "prompts": PROMPTS[:runs],
-                           "random_config": random_config}
+def bench_llm(
+    settings: Settings,
+    tokens: int = 64,
+    runs: int = 3,
+    baseline: bool = True,
+    random_config: str | None = None,
+) -> dict[str, Any]:
+    job: dict[str, Any] = {
+        "settings": settings,
+        "tokens": tokens,
+        "prompts": PROMPTS[:runs],
+        "random_config": random_config,
+    }
     remote = bool(settings.remote.base_url)
     model = None
     if not remote:
@@ -55,14 +72,16 @@ def bench_llm(settings: Settings, tokens: int = 64, runs: int = 3, baseline: boo
         if model.source == "hub":
             raise_missing(model.name)
         job["model"] = model
-    name = settings.remote.base_url if remote else (f"random {random_config}" if random_config
-                                                     else model.name)  # type: ignore[union-attr]
+    if model is None:
+        name = settings.remote.base_url
+    else:
+        name = f"random {random_config}" if random_config else model.name
     result: dict[str, Any] = {"model": name, "tokens": tokens, "prompts": len(job["prompts"])}
     reference = baseline and model is not None and model.is_gguf and not random_config
     if reference:
         # The two llama.cpp sides take turns, three times, and each keeps its fastest run: on a shared
         # machine one process's run can be 10 % off the next one's, which would swamp the ratio.
-        runs_of = {"engine": [], "llama_server": []}
+        runs_of: dict[str, list[dict[str, Any]]] = {"engine": [], "llama_server": []}
         for _ in range(REPEATS):
             runs_of["engine"].append(_in_child(_engine_side, job))
             runs_of["llama_server"].append(_in_child(_llama_server_side, job))
@@ -70,17 +89,21 @@ def bench_llm(settings: Settings, tokens: int = 64, runs: int = 3, baseline: boo
             result[side] = max(side_runs, key=lambda r: r["decode_tok_s"])
             result[side]["decode_tok_s_runs"] = [r["decode_tok_s"] for r in side_runs]
         result["ratio_to_llama_server"] = round(
-            result["engine"]["decode_tok_s"] / result["llama_server"]["decode_tok_s"], 3)
+            result["engine"]["decode_tok_s"] / result["llama_server"]["decode_tok_s"], 3
+        )
     else:
         result["engine"] = _in_child(_engine_side, job)
-    texts = {side: result[side].pop("texts") for side in ("engine", "llama_server") if side in result}
+    texts: dict[str, list[str]] = {
+        side: result[side].pop("texts") for side in ("engine", "llama_server") if side in result
+    }
     if not random_config:
         result["engine"].update(_in_child(_serving_side, job))
     if baseline and model is not None:
         result["generate"] = _in_child(_generate_side, job)
         texts["generate"] = result["generate"].pop("texts")
         result["speedup_vs_generate"] = round(
-            result["engine"]["decode_tok_s"] / result["generate"]["decode_tok_s"], 2)
+            result["engine"]["decode_tok_s"] / result["generate"]["decode_tok_s"], 2
+        )
         for side in ("llama_server", "generate"):
             if side in texts:
                 result[f"greedy_match_{side}"] = texts["engine"] == texts[side]
@@ -166,13 +189,18 @@ def _engine_side(job: dict[str, Any]) -> dict[str, Any]:
         times.append(stamps)
         counts.append(stream.stats.completion_tokens)
         texts.append("".join(parts))
-    out = {"backend": getattr(engine, "backend", "remote"), "device": engine.device,
-           "load_s": round(load_s, 2), **_rates(times, starts, counts), "peak_rss_mb": round(_peak_rss_mb()),
-           "texts": texts}
+    out = {
+        "backend": getattr(engine, "backend", "remote"),
+        "device": engine.device,
+        "load_s": round(load_s, 2),
+        **_rates(times, starts, counts),
+        "peak_rss_mb": round(_peak_rss_mb()),
+        "texts": texts,
+    }
     if getattr(engine, "backend", "") == "transformers":
         import torch
 
-        out.update(threads=torch.get_num_threads(), weights_gb=round(engine.weight_bytes / 1e9, 3))
+        out.update(threads=torch.get_num_threads(), weights_gb=round(engine.weight_bytes / 1e9, 3))  # type: ignore[attr-defined]
     close = getattr(engine, "close", None)
     if callable(close):
         close()
@@ -195,36 +223,66 @@ TURNS = [
     f"Here are my notes on {topic}: {notes} Explain each point in a short paragraph with an example, "
     "then say which point matters most and why."
     for topic, notes in [
-        ("sleep", "Keep a fixed wake time, even at weekends, because the body clock follows the morning. "
-                  "Avoid screens an hour before bed. Keep the room cool, dark and quiet. Limit caffeine "
-                  "after noon, since it stays in the blood for hours. A short walk in daylight helps."),
-        ("gardening", "Tomatoes need six hours of sun and a sheltered spot. Water deeply twice a week "
-                      "rather than a little every day, so the roots grow down. Mulch keeps moisture in and "
-                      "weeds out. Basil grows well beside tomatoes and keeps some pests away."),
-        ("budgeting", "Write down every expense for a month to see where the money goes. Put savings aside "
-                      "on payday, before spending. Cancel subscriptions you have not used for a month. Keep "
-                      "three months of costs as an emergency fund in a separate account."),
-        ("running", "Start with run-walk intervals for the first weeks. Increase the weekly distance by at "
-                    "most ten percent. Rest days matter as much as training days, since muscles recover "
-                    "then. Good shoes that fit prevent many injuries. Easy runs should feel easy."),
-        ("cooking rice", "Rinse the rice until the water runs clear, which removes surface starch. Use one "
-                         "and a half cups of water per cup of rice. Simmer covered for fifteen minutes on "
-                         "low heat, then let it rest off the heat for ten minutes before opening the lid."),
-        ("learning a language", "Practise a little every day rather than a lot once a week. Learn the "
-                                "thousand most common words first. Speak from the first week, even badly. "
-                                "Listen to podcasts at normal speed, and read simple books you enjoy."),
-        ("houseplants", "Most houseplants die from too much water, not too little. Check the soil with a "
-                        "finger before watering. Bright indirect light suits most of them. Repot in spring "
-                        "when the roots circle the pot, into a pot only a little larger."),
-        ("public speaking", "Know your first minute by heart, because nerves peak at the start. Slow down "
-                            "and pause between ideas. Look at one person at a time. Rehearse standing up, "
-                            "out loud, with a timer, and record yourself once to hear the pace."),
-        ("bread", "Flour, water, salt and yeast are enough for a good loaf. Knead until the dough is smooth "
-                  "and springs back. Let it rise until doubled, which depends on the warmth of the room. "
-                  "Bake hot, with steam for the first ten minutes for a crisp crust."),
-        ("bicycles", "Check tyre pressure every week, since soft tyres wear fast and puncture. Oil the chain "
-                     "when it looks dry and wipe off the excess. Adjust the saddle so the knee is slightly "
-                     "bent at the bottom of the stroke. Test both brakes before every ride."),
+        (
+            "sleep",
+            "Keep a fixed wake time, even at weekends, because the body clock follows the morning. "
+            "Avoid screens an hour before bed. Keep the room cool, dark and quiet. Limit caffeine "
+            "after noon, since it stays in the blood for hours. A short walk in daylight helps.",
+        ),
+        (
+            "gardening",
+            "Tomatoes need six hours of sun and a sheltered spot. Water deeply twice a week "
+            "rather than a little every day, so the roots grow down. Mulch keeps moisture in and "
+            "weeds out. Basil grows well beside tomatoes and keeps some pests away.",
+        ),
+        (
+            "budgeting",
+            "Write down every expense for a month to see where the money goes. Put savings aside "
+            "on payday, before spending. Cancel subscriptions you have not used for a month. Keep "
+            "three months of costs as an emergency fund in a separate account.",
+        ),
+        (
+            "running",
+            "Start with run-walk intervals for the first weeks. Increase the weekly distance by at "
+            "most ten percent. Rest days matter as much as training days, since muscles recover "
+            "then. Good shoes that fit prevent many injuries. Easy runs should feel easy.",
+        ),
+        (
+            "cooking rice",
+            "Rinse the rice until the water runs clear, which removes surface starch. Use one "
+            "and a half cups of water per cup of rice. Simmer covered for fifteen minutes on "
+            "low heat, then let it rest off the heat for ten minutes before opening the lid.",
+        ),
+        (
+            "learning a language",
+            "Practise a little every day rather than a lot once a week. Learn the "
+            "thousand most common words first. Speak from the first week, even badly. "
+            "Listen to podcasts at normal speed, and read simple books you enjoy.",
+        ),
+        (
+            "houseplants",
+            "Most houseplants die from too much water, not too little. Check the soil with a "
+            "finger before watering. Bright indirect light suits most of them. Repot in spring "
+            "when the roots circle the pot, into a pot only a little larger.",
+        ),
+        (
+            "public speaking",
+            "Know your first minute by heart, because nerves peak at the start. Slow down "
+            "and pause between ideas. Look at one person at a time. Rehearse standing up, "
+            "out loud, with a timer, and record yourself once to hear the pace.",
+        ),
+        (
+            "bread",
+            "Flour, water, salt and yeast are enough for a good loaf. Knead until the dough is smooth "
+            "and springs back. Let it rise until doubled, which depends on the warmth of the room. "
+            "Bake hot, with steam for the first ten minutes for a crisp crust.",
+        ),
+        (
+            "bicycles",
+            "Check tyre pressure every week, since soft tyres wear fast and puncture. Oil the chain "
+            "when it looks dry and wipe off the excess. Adjust the saddle so the knee is slightly "
+            "bent at the bottom of the stroke. Test both brakes before every ride.",
+        ),
     ]
 ]
 
@@ -237,7 +295,9 @@ def _conversation(make_engine: Any, runs: int = 3) -> dict[str, Any]:
     from seesay.inference.engine import GenerationParams, Message
 
     params = GenerationParams(max_new_tokens=120, temperature=0.0, repetition_penalty=1.0)
-    first, last, stats = [], [], None
+    first: list[float] = []
+    last: list[float] = []
+    stats = None
     for run in range(runs):
         engine = make_engine()
         messages: list[Message] = [{"role": "system", "content": DEFAULT_SYSTEM_PROMPT}]
@@ -253,9 +313,15 @@ def _conversation(make_engine: Any, runs: int = 3) -> dict[str, Any]:
             close()
     assert stats is not None
     turn1, turn10 = statistics.median(first), statistics.median(last)
-    return {"turns": len(TURNS), "conversations": runs, "last_prompt_tokens": stats.prompt_tokens,
-            "last_cached_tokens": stats.cached_tokens, "turn1_ttft_s": round(turn1, 3),
-            "turn10_ttft_s": round(turn10, 3), "turn10_over_turn1": round(turn10 / turn1, 2)}
+    return {
+        "turns": len(TURNS),
+        "conversations": runs,
+        "last_prompt_tokens": stats.prompt_tokens,
+        "last_cached_tokens": stats.cached_tokens,
+        "turn1_ttft_s": round(turn1, 3),
+        "turn10_ttft_s": round(turn10, 3),
+        "turn10_over_turn1": round(turn10 / turn1, 2),
+    }
 
 
 def _revision(settings: Settings, model: Any) -> dict[str, Any]:
@@ -278,8 +344,11 @@ def _revision(settings: Settings, model: Any) -> dict[str, Any]:
             stamps.append(time.perf_counter())
         n = stream.stats.completion_tokens
         out["prompt_tokens"] = stream.stats.prompt_tokens
-        out[label] = {"seconds": round(stamps[-1] - started, 2), "tokens": n,
-                      "decode_tok_s": round((n - 1) / (stamps[-1] - stamps[0]), 1)}
+        out[label] = {
+            "seconds": round(stamps[-1] - started, 2),
+            "tokens": n,
+            "decode_tok_s": round((n - 1) / (stamps[-1] - stamps[0]), 1),
+        }
         engine.close()
     out["speedup"] = round(out["with_ngram_drafts"]["decode_tok_s"] / out["plain"]["decode_tok_s"], 2)
     return out
@@ -321,12 +390,20 @@ def _llama_server_side(job: dict[str, Any]) -> dict[str, Any]:
     load_s = time.perf_counter() - started
     times, starts, counts, texts = [], [], [], []
     # llama.cpp's HTTP server drops a kept-alive connection after a streamed reply: one per request.
-    with httpx.Client(base_url=server.listening_address, timeout=300,
-                      headers={"Authorization": f"Bearer {key}", "Connection": "close"}) as client:
+    with httpx.Client(
+        base_url=server.listening_address,
+        timeout=300,
+        headers={"Authorization": f"Bearer {key}", "Connection": "close"},
+    ) as client:
         for i, prompt in enumerate(["Hi", *job["prompts"]]):
-            body = {"messages": [{"role": "user", "content": prompt}], "stream": True,
-                    "max_tokens": 4 if i == 0 else job["tokens"], "temperature": 0, "repeat_penalty": 1.0,
-                    "stream_options": {"include_usage": True}}
+            body = {
+                "messages": [{"role": "user", "content": prompt}],
+                "stream": True,
+                "max_tokens": 4 if i == 0 else job["tokens"],
+                "temperature": 0,
+                "repeat_penalty": 1.0,
+                "stream_options": {"include_usage": True},
+            }
             stamps: list[float] = []
             parts: list[str] = []
             n = 0
@@ -348,8 +425,13 @@ def _llama_server_side(job: dict[str, Any]) -> dict[str, Any]:
                 counts.append(n)
                 texts.append("".join(parts))
     threads = settings.model.threads or p.cpuparams.n_threads
-    return {"load_s": round(load_s, 2), **_rates(times, starts, counts), "peak_rss_mb": round(_peak_rss_mb()),
-            "threads": threads, "texts": texts}
+    return {
+        "load_s": round(load_s, 2),
+        **_rates(times, starts, counts),
+        "peak_rss_mb": round(_peak_rss_mb()),
+        "threads": threads,
+        "texts": texts,
+    }
 
 
 def _random_model(job: dict[str, Any], device: Any, dtype: Any) -> tuple[Any, Any]:
@@ -359,10 +441,18 @@ def _random_model(job: dict[str, Any], device: Any, dtype: Any) -> tuple[Any, An
     tokenizer = AutoTokenizer.from_pretrained(_weights_dir(job))
     sizes = {"1b": (2048, 8192, 16, 32, 8), "3b": (3072, 8192, 28, 24, 8), "8b": (4096, 14336, 32, 32, 8)}
     hidden, inter, layers, heads, kv = sizes[job["random_config"]]
-    cfg = LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=inter,
-                      num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv,
-                      max_position_embeddings=4096, tie_word_embeddings=True,
-                      eos_token_id=tokenizer.eos_token_id, bos_token_id=tokenizer.bos_token_id)
+    cfg = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        intermediate_size=inter,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=kv,
+        max_position_embeddings=4096,
+        tie_word_embeddings=True,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+    )
     torch.manual_seed(0)
     with torch.device(device):
         model = LlamaForCausalLM(cfg).to(dtype).eval()
@@ -383,8 +473,10 @@ def _install_random(engine: Any, job: dict[str, Any]) -> None:
     from seesay.inference.generate import DecodeLoop
 
     if getattr(engine, "backend", "") != "transformers":
-        raise RuntimeError("--random-config times the transformers backend: add --model a safetensors "
-                           "folder or set model.backend = transformers")
+        raise RuntimeError(
+            "--random-config times the transformers backend: add --model a safetensors "
+            "folder or set model.backend = transformers"
+        )
     model, tokenizer = _random_model(job, engine.torch_device, engine.dtype)
     engine.model, engine.tokenizer = model, tokenizer
     engine.weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
@@ -404,13 +496,15 @@ def _generate_side(job: dict[str, Any]) -> dict[str, Any]:
     device = pick_device(settings.model.device)
     dtype = pick_dtype(settings.model.dtype, device)
     started = time.perf_counter()
+    model: Any
     if job["random_config"]:
         model, tokenizer = _random_model(job, device, dtype)
     else:
         path = _weights_dir(job)
         started = time.perf_counter()  # the one-off dequantisation is not part of loading
         tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device).eval()
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+        model = model.to(device).eval()
     load_s = time.perf_counter() - started
 
     class Clock(BaseStreamer):
@@ -427,20 +521,35 @@ def _generate_side(job: dict[str, Any]) -> dict[str, Any]:
 
     times, starts, counts, texts = [], [], [], []
     for prompt in job["prompts"]:
-        enc = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
-                                            return_tensors="pt", return_dict=True).to(device)
+        enc = tokenizer.apply_chat_template(
+            [{"role": "user", "content": prompt}],
+            add_generation_prompt=True,
+            return_tensors="pt",
+            return_dict=True,
+        ).to(device)
         clock = Clock()
         starts.append(time.perf_counter())
         with torch.no_grad():
-            out = model.generate(**enc, max_new_tokens=job["tokens"], do_sample=False, repetition_penalty=1.0,
-                                 streamer=clock, pad_token_id=tokenizer.eos_token_id)
+            out = model.generate(
+                **enc,
+                max_new_tokens=job["tokens"],
+                do_sample=False,
+                repetition_penalty=1.0,
+                streamer=clock,
+                pad_token_id=tokenizer.eos_token_id,
+            )
         eos = set(_as_list(model.generation_config.eos_token_id))
-        new = _until(out[0, enc["input_ids"].shape[1]:].tolist(), eos)
+        new = _until(out[0, enc["input_ids"].shape[1] :].tolist(), eos)
         times.append(clock.times[1:])  # the first put() is the prompt
         counts.append(len(new))
         texts.append(tokenizer.decode(new, skip_special_tokens=True))
-    return {"load_s": round(load_s, 2), **_rates(times, starts, counts), "peak_rss_mb": round(_peak_rss_mb()),
-            "threads": torch.get_num_threads(), "texts": texts}
+    return {
+        "load_s": round(load_s, 2),
+        **_rates(times, starts, counts),
+        "peak_rss_mb": round(_peak_rss_mb()),
+        "threads": torch.get_num_threads(),
+        "texts": texts,
+    }
 
 
 def _as_list(value: Any) -> list[int]:
@@ -460,5 +569,8 @@ def _bandwidth_report(engine: dict[str, Any]) -> dict[str, Any]:
     name = engine["device"]
     peak = next((bw for key, bw in BANDWIDTH_GBS.items() if key in name), None)
     bound = peak / engine["weights_gb"] if peak and engine.get("weights_gb") else None
-    return {"peak_gb_s": peak, "bound_tok_s": round(bound, 1) if bound else None,
-            "fraction_of_bound": round(engine["decode_tok_s"] / bound, 3) if bound else None}
+    return {
+        "peak_gb_s": peak,
+        "bound_tok_s": round(bound, 1) if bound else None,
+        "fraction_of_bound": round(engine["decode_tok_s"] / bound, 3) if bound else None,
+    }

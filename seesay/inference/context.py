@@ -36,8 +36,9 @@ def fit_window(messages: Sequence[Message], count: CountTokens, window: int, max
     fitted, trim = fit(messages, count, window - reply)
     prompt = count(fitted)
     if prompt + 1 > window:
-        raise EngineError("The custom instructions alone fill the model's context window; shorten them "
-                          "in Settings.")
+        raise EngineError(
+            "The custom instructions alone fill the model's context window; shorten them in Settings."
+        )
     return Fitted(fitted, trim, prompt, max(1, min(reply, window - prompt)))
 
 

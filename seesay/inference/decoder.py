@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -45,7 +46,7 @@ class _Layer:
     down: Dense
 
 
-def supports(model: torch.nn.Module) -> bool:
+def supports(model: Any) -> bool:
     cfg = model.config
     return (
         getattr(cfg, "model_type", "") in SUPPORTED
@@ -59,7 +60,9 @@ def supports(model: torch.nn.Module) -> bool:
 class LeanDecoder:
     """Runs prefill and single-token steps over a static KV cache of ``max_len`` positions."""
 
-    def __init__(self, model: torch.nn.Module, max_len: int) -> None:
+    def __init__(self, model: Any, max_len: int) -> None:
+        """``model``: a transformers causal LM of a supported family (typed loosely: its modules
+        are reached by attribute)."""
         cfg = model.config
         self.model = model
         self.device = model.device
@@ -82,10 +85,10 @@ class LeanDecoder:
         shape = (len(self.layers), 1, self.n_kv, max_len, self.head_dim)
         self.k_cache = torch.zeros(shape, device=self.device, dtype=self.dtype)
         self.v_cache = torch.zeros(shape, device=self.device, dtype=self.dtype)
-        self.scale = self.head_dim ** -0.5
+        self.scale = self.head_dim**-0.5
         self._graph: _GraphStep | None = None
 
-    def _fuse(self, layer: torch.nn.Module) -> _Layer:
+    def _fuse(self, layer: Any) -> _Layer:
         attn, mlp = layer.self_attn, layer.mlp
         qkv = torch.cat([attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight]).contiguous()
         bias = None
@@ -113,18 +116,25 @@ class LeanDecoder:
         rotated = torch.cat((-x[..., half:], x[..., :half]), dim=-1)
         return x * cos + rotated * sin
 
-    def _block(self, layer: _Layer, h: Tensor, cos: Tensor, sin: Tensor,
-               attend: Callable[[Tensor, Tensor, Tensor], Tensor]) -> Tensor:
+    def _block(
+        self,
+        layer: _Layer,
+        h: Tensor,
+        cos: Tensor,
+        sin: Tensor,
+        attend: Callable[[Tensor, Tensor, Tensor], Tensor],
+    ) -> Tensor:
         """One transformer layer; ``attend(q, k, v)`` stores k/v in the cache and attends."""
         n = h.shape[1]
         hq, hk, d = self.n_heads, self.n_kv, self.head_dim
         qkv = layer.qkv(self._norm(h, layer.in_norm)).view(1, n, hq + 2 * hk, d)
-        qk = qkv[:, :, :hq + hk]
-        if layer.q_norm is not None:
-            qk = torch.cat([self._norm(qk[:, :, :hq], layer.q_norm),
-                            self._norm(qk[:, :, hq:], layer.k_norm)], dim=2)
+        qk = qkv[:, :, : hq + hk]
+        if layer.q_norm is not None and layer.k_norm is not None:  # Qwen3 normalises q and k
+            qk = torch.cat(
+                [self._norm(qk[:, :, :hq], layer.q_norm), self._norm(qk[:, :, hq:], layer.k_norm)], dim=2
+            )
         qk = self._rope(qk.transpose(1, 2), cos, sin)  # q and k heads rotated in one pass
-        a = attend(qk[:, :hq], qk[:, hq:], qkv[:, :, hq + hk:].transpose(1, 2))
+        a = attend(qk[:, :hq], qk[:, hq:], qkv[:, :, hq + hk :].transpose(1, 2))
         h = h + layer.o(a.transpose(1, 2).reshape(1, n, hq * d))
         gate, up = layer.gate_up(self._norm(h, layer.post_norm)).chunk(2, dim=-1)
         return h + layer.down(F.silu(gate) * up)
@@ -152,14 +162,23 @@ class LeanDecoder:
             causal = False
         h = F.embedding(ids, self.embed).unsqueeze(0).to(self.dtype)  # [1, T, H]
         for i, layer in enumerate(self.layers):
+
             def attend(q: Tensor, k: Tensor, v: Tensor, i: int = i) -> Tensor:
                 self.k_cache[i, :, :, start:end] = k
                 self.v_cache[i, :, :, start:end] = v
                 return F.scaled_dot_product_attention(
-                    q, self.k_cache[i, :, :, :end], self.v_cache[i, :, :, :end], attn_mask=mask,
-                    is_causal=causal, scale=self.scale, enable_gqa=True)
-            h = self._block(layer, h, self.cos[start:end].unsqueeze(0), self.sin[start:end].unsqueeze(0),
-                            attend)
+                    q,
+                    self.k_cache[i, :, :, :end],
+                    self.v_cache[i, :, :, :end],
+                    attn_mask=mask,
+                    is_causal=causal,
+                    scale=self.scale,
+                    enable_gqa=True,
+                )
+
+            h = self._block(
+                layer, h, self.cos[start:end].unsqueeze(0), self.sin[start:end].unsqueeze(0), attend
+            )
         return self._logits(h, all_logits)
 
     def step(self, token: int, pos: int) -> Tensor:
@@ -178,11 +197,14 @@ class LeanDecoder:
         mask = (torch.arange(self.max_len, device=self.device) <= pos).view(1, 1, 1, -1)
         h = F.embedding(ids, self.embed).unsqueeze(0).to(self.dtype)
         for i, layer in enumerate(self.layers):
+
             def attend(q: Tensor, k: Tensor, v: Tensor, i: int = i) -> Tensor:
                 self.k_cache[i].index_copy_(2, pos, k)
                 self.v_cache[i].index_copy_(2, pos, v)
-                return F.scaled_dot_product_attention(q, self.k_cache[i], self.v_cache[i], attn_mask=mask,
-                                                      scale=self.scale, enable_gqa=True)
+                return F.scaled_dot_product_attention(
+                    q, self.k_cache[i], self.v_cache[i], attn_mask=mask, scale=self.scale, enable_gqa=True
+                )
+
             h = self._block(layer, h, cos, sin, attend)
         return self._logits(h, False)
 

@@ -17,12 +17,16 @@ def pick_device(name: str) -> torch.device:
         return torch.device("cpu")
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise ConfigError(f"model.device: {name!r} was asked for, but no CUDA GPU is usable here "
-                              "(torch was built without CUDA or no driver is present); use 'auto' or 'cpu'")
+            raise ConfigError(
+                f"model.device: {name!r} was asked for, but no CUDA GPU is usable here "
+                "(torch was built without CUDA or no driver is present); use 'auto' or 'cpu'"
+            )
         index = int(name.partition(":")[2] or 0)
         if index >= torch.cuda.device_count():
-            raise ConfigError(f"model.device: {name!r} does not exist; this machine has "
-                              f"{torch.cuda.device_count()} CUDA device(s)")
+            raise ConfigError(
+                f"model.device: {name!r} does not exist; this machine has "
+                f"{torch.cuda.device_count()} CUDA device(s)"
+            )
         return torch.device("cuda", index)
     raise ConfigError(f"model.device: expected one of auto, cpu, cuda, cuda:N, got {name!r}")
 

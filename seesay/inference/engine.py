@@ -51,8 +51,14 @@ class GenerationParams:
 
     @classmethod
     def from_settings(cls, s: GenerationSettings) -> GenerationParams:
-        return cls(max_new_tokens=s.max_new_tokens, temperature=s.temperature, top_p=s.top_p,
-                   top_k=s.top_k, repetition_penalty=s.repetition_penalty, seed=s.seed)
+        return cls(
+            max_new_tokens=s.max_new_tokens,
+            temperature=s.temperature,
+            top_p=s.top_p,
+            top_k=s.top_k,
+            repetition_penalty=s.repetition_penalty,
+            seed=s.seed,
+        )
 
     @property
     def greedy(self) -> bool:
@@ -111,7 +117,7 @@ class Stream:
 
     def __init__(self, deltas: Callable[[Stream], Iterator[str]], *, wraps: Stream | None = None) -> None:
         """``wraps``: an inner stream whose stats this one shares and which it cancels."""
-        self.stats = wraps.stats if wraps is not None else StreamStats()
+        self.stats: StreamStats = wraps.stats if wraps is not None else StreamStats()
         self._inner = wraps
         self._cancel = threading.Event()
         self._source = deltas

@@ -13,13 +13,14 @@ from seesay.inference.sampling import Sampler
 PREFILL_CHUNK = 256  # tokens per prefill pass: bounds how long a Stop waits during a long prompt
 
 
-def prefill(dec: LeanDecoder, ids: list[int], start: int,
-            cancelled: Callable[[], bool]) -> torch.Tensor | None:
+def prefill(
+    dec: LeanDecoder, ids: list[int], start: int, cancelled: Callable[[], bool]
+) -> torch.Tensor | None:
     logits = None
     for i in range(0, len(ids), PREFILL_CHUNK):
         if cancelled():
             return None
-        chunk = torch.tensor(ids[i:i + PREFILL_CHUNK], device=dec.device)
+        chunk = torch.tensor(ids[i : i + PREFILL_CHUNK], device=dec.device)
         logits = dec.forward(chunk, start + i)
     return logits
 
@@ -33,8 +34,13 @@ class DecodeLoop:
     def max_len(self) -> int:
         return self.target.max_len
 
-    def run(self, prompt: list[int], params: GenerationParams, cancelled: Callable[[], bool],
-            sampler: Sampler | None = None) -> Iterator[int]:
+    def run(
+        self,
+        prompt: list[int],
+        params: GenerationParams,
+        cancelled: Callable[[], bool],
+        sampler: Sampler | None = None,
+    ) -> Iterator[int]:
         """Yield new token ids until EOS, ``max_new_tokens``, the cache end or cancellation."""
         sampler = sampler or Sampler(params)
         logits = prefill(self.target, prompt, 0, cancelled)

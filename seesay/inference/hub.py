@@ -45,17 +45,31 @@ class Recommended:
 
 RECOMMENDED = [
     Recommended("HuggingFaceTB/SmolLM2-135M-Instruct", "", 0.135, "bundled; instant, basic answers"),
-    Recommended("HuggingFaceTB/SmolLM2-360M-Instruct", "HuggingFaceTB/SmolLM2-360M-Instruct-GGUF", 0.36,
-                "fast on any CPU"),
+    Recommended(
+        "HuggingFaceTB/SmolLM2-360M-Instruct",
+        "HuggingFaceTB/SmolLM2-360M-Instruct-GGUF",
+        0.36,
+        "fast on any CPU",
+    ),
     Recommended("Qwen/Qwen2.5-0.5B-Instruct", "Qwen/Qwen2.5-0.5B-Instruct-GGUF", 0.49, "small, multilingual"),
-    Recommended("HuggingFaceTB/SmolLM2-1.7B-Instruct", "HuggingFaceTB/SmolLM2-1.7B-Instruct-GGUF", 1.7,
-                "good small all-rounder"),
-    Recommended("Qwen/Qwen2.5-1.5B-Instruct", "Qwen/Qwen2.5-1.5B-Instruct-GGUF", 1.5,
-                "good at code for its size"),
-    Recommended("Qwen/Qwen2.5-3B-Instruct", "Qwen/Qwen2.5-3B-Instruct-GGUF", 3.1,
-                "strong; a laptop can run it"),
-    Recommended("Qwen/Qwen2.5-7B-Instruct", "bartowski/Qwen2.5-7B-Instruct-GGUF", 7.6,
-                "best quality here; 8 GB of RAM, or a GPU"),
+    Recommended(
+        "HuggingFaceTB/SmolLM2-1.7B-Instruct",
+        "HuggingFaceTB/SmolLM2-1.7B-Instruct-GGUF",
+        1.7,
+        "good small all-rounder",
+    ),
+    Recommended(
+        "Qwen/Qwen2.5-1.5B-Instruct", "Qwen/Qwen2.5-1.5B-Instruct-GGUF", 1.5, "good at code for its size"
+    ),
+    Recommended(
+        "Qwen/Qwen2.5-3B-Instruct", "Qwen/Qwen2.5-3B-Instruct-GGUF", 3.1, "strong; a laptop can run it"
+    ),
+    Recommended(
+        "Qwen/Qwen2.5-7B-Instruct",
+        "bartowski/Qwen2.5-7B-Instruct-GGUF",
+        7.6,
+        "best quality here; 8 GB of RAM, or a GPU",
+    ),
 ]
 
 
@@ -100,19 +114,21 @@ def pull(repo_id: str, progress: Progress | None = None) -> Path:
     try:
         info = HfApi().model_info(repo_id, files_metadata=True, timeout=10)
     except RepositoryNotFoundError as e:
-        raise ModelNotFoundError(f"Model '{repo_id}' does not exist on the Hugging Face hub "
-                                 "(or needs a login).") from e
+        raise ModelNotFoundError(
+            f"Model '{repo_id}' does not exist on the Hugging Face hub (or needs a login)."
+        ) from e
     except Exception as e:  # offline mode, DNS, proxy, TLS: all mean "cannot reach the hub"
         raise ModelNotFoundError(
             f"Cannot download '{repo_id}': the Hugging Face hub is not reachable from this machine "
             f"({type(e).__name__}). Download the model elsewhere and set model.name to its folder "
-            "or .gguf file.") from e
+            "or .gguf file."
+        ) from e
     siblings = {s.rfilename: s.size or 0 for s in (info.siblings or [])}
     gguf = None if "config.json" in siblings else pick_gguf(list(siblings))
     patterns = [gguf] if gguf else ALLOW
     total = sum(size for name, size in siblings.items() if _wanted(name, patterns)) or 1
 
-    class _Bar(tqdm):  # type: ignore[misc]
+    class _Bar(tqdm):
         done = 0
 
         def update(self, n: float | None = 1) -> bool | None:

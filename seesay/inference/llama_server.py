@@ -66,8 +66,11 @@ def gpu_backends() -> list[str]:
     """Names of the GPU devices this llama.cpp build can use (empty for the CPU wheel)."""
     import xllamacpp
 
-    return [str(d["description"] or d["name"]) for d in xllamacpp.get_device_info()
-            if d["type"] != xllamacpp.ggml_backend_dev_type.GGML_BACKEND_DEVICE_TYPE_CPU]
+    return [
+        str(d["description"] or d["name"])
+        for d in xllamacpp.get_device_info()
+        if d["type"] != xllamacpp.ggml_backend_dev_type.GGML_BACKEND_DEVICE_TYPE_CPU
+    ]
 
 
 class LlamaServer:
@@ -115,17 +118,21 @@ class LlamaServer:
         try:
             self._server = xlc.Server(p)
         except RuntimeError as e:
-            raise ModelError(f"llama.cpp could not load {gguf}: the file is damaged, incomplete or of an "
-                             "architecture this llama.cpp does not know.") from e
+            raise ModelError(
+                f"llama.cpp could not load {gguf}: the file is damaged, incomplete or of an "
+                "architecture this llama.cpp does not know."
+            ) from e
         self.address = self._server.listening_address
         self._active = 0  # requests inside llama.cpp now
         self._closing = False
         self._cond = threading.Condition()
         _live.add(self)
-        self._http = httpx.Client(base_url=self.address + prefix, timeout=60,
-                                  headers={"Authorization": f"Bearer {self._key}"},
-                                  limits=httpx.Limits(max_connections=HTTP_THREADS,
-                                                      max_keepalive_connections=HTTP_THREADS))
+        self._http = httpx.Client(
+            base_url=self.address + prefix,
+            timeout=60,
+            headers={"Authorization": f"Bearer {self._key}"},
+            limits=httpx.Limits(max_connections=HTTP_THREADS, max_keepalive_connections=HTTP_THREADS),
+        )
 
     def chat(self, request: Mapping[str, Any], on_chunk: Callable[[Chunk], bool]) -> None:
         """Run one streamed chat request; ``on_chunk`` returns True to stop it (frees the slot)."""
@@ -135,8 +142,9 @@ class LlamaServer:
             self._active += 1
             server = self._server
         try:
-            server.handle_chat_completions({**request, "stream": True},
-                                           lambda chunk: on_chunk(chunk) or self._closing)
+            server.handle_chat_completions(
+                {**request, "stream": True}, lambda chunk: on_chunk(chunk) or self._closing
+            )
         finally:
             with self._cond:
                 self._active -= 1
@@ -145,8 +153,9 @@ class LlamaServer:
     def count(self, messages: Sequence[Message]) -> int:
         """Tokens of the prompt these messages make, exactly as a request would have it."""
         prompt = self._post("/apply-template", {"messages": list(messages)})["prompt"]
-        return len(self._post("/tokenize", {"content": prompt, "add_special": True,
-                                            "parse_special": True})["tokens"])
+        return len(
+            self._post("/tokenize", {"content": prompt, "add_special": True, "parse_special": True})["tokens"]
+        )
 
     def model_meta(self) -> dict[str, Any]:
         """What llama.cpp read from the file: n_ctx_train, n_params, size, ftype (quantization)."""
@@ -163,8 +172,9 @@ class LlamaServer:
         except httpx.HTTPError as e:
             raise EngineError(f"llama.cpp did not answer ({e}).") from e
         if resp.status_code != 200:
-            raise EngineError(f"llama.cpp refused {path.lstrip('/')} (HTTP {resp.status_code}): "
-                              f"{resp.text[:200]}")
+            raise EngineError(
+                f"llama.cpp refused {path.lstrip('/')} (HTTP {resp.status_code}): {resp.text[:200]}"
+            )
         return dict(resp.json())
 
     def close(self, wait_s: float = 10.0) -> None:
@@ -188,4 +198,3 @@ _live: weakref.WeakSet[LlamaServer] = weakref.WeakSet()
 def _close_all() -> None:
     for server in list(_live):
         server.close(wait_s=5.0)
-

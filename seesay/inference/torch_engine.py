@@ -33,6 +33,7 @@ from seesay.inference.textstream import IncrementalDecoder, StopMatcher
 
 log = logging.getLogger(__name__)
 
+
 class TorchEngine:
     backend = "transformers"
     parallel = 1  # one static KV cache: replies take turns
@@ -83,14 +84,18 @@ class TorchEngine:
         report(0.8, f"Loading {self.model_name}…")
         try:
             tokenizer = AutoTokenizer.from_pretrained(path)
-            model = AutoModelForCausalLM.from_pretrained(path, dtype=self.dtype)
+            model: Any = AutoModelForCausalLM.from_pretrained(path, dtype=self.dtype)
         except Exception as e:
-            raise ModelError(f"Cannot load model {self.model_name} from {path}: "
-                             f"{type(e).__name__}: {resolve._first_line(e)}") from e
+            raise ModelError(
+                f"Cannot load model {self.model_name} from {path}: "
+                f"{type(e).__name__}: {resolve._first_line(e)}"
+            ) from e
         model.to(self.torch_device).eval()
         if tokenizer.chat_template is None:
-            raise ModelError(f"Model {self.model_name} has no chat template, so it is not a chat model; "
-                             "pick an instruction-tuned model.")
+            raise ModelError(
+                f"Model {self.model_name} has no chat template, so it is not a chat model; "
+                "pick an instruction-tuned model."
+            )
         n_params = sum(p.numel() for p in model.parameters())
         self.weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
         if self.torch_device.type == "cpu":
@@ -108,8 +113,9 @@ class TorchEngine:
             del model
             gc.collect()
         report(1.0, "Ready")
-        log.info("loaded %s on %s (%d params, window %d)", self.model_name, self.device, n_params,
-                 self.max_len)
+        log.info(
+            "loaded %s on %s (%d params, window %d)", self.model_name, self.device, n_params, self.max_len
+        )
 
     def _eos_ids(self) -> set[int]:
         ids = set()

@@ -32,8 +32,13 @@ log = logging.getLogger(__name__)
 class Services:
     """The core objects behind the routes, each created once and used from its lane only."""
 
-    def __init__(self, settings: Settings, engine: ChatEngine | None = None, transcriber: Any = None,
-                 synthesizer: Any = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: ChatEngine | None = None,
+        transcriber: Any = None,
+        synthesizer: Any = None,
+    ) -> None:
         self.settings = settings
         self._engine = engine
         self._synthesizer = synthesizer
@@ -92,8 +97,15 @@ class Services:
                 lane.shutdown()
 
 
-def create_app(settings: Settings, engine: ChatEngine | None = None, *, transcriber: Any = None,
-               synthesizer: Any = None, api_key: str | None = None, preload: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings,
+    engine: ChatEngine | None = None,
+    *,
+    transcriber: Any = None,
+    synthesizer: Any = None,
+    api_key: str | None = None,
+    preload: bool = False,
+) -> FastAPI:
     """The API app. ``api_key`` None means no key (the caller checks that this is loopback only)."""
     services = Services(settings, engine, transcriber, synthesizer)
 
@@ -110,8 +122,12 @@ def create_app(settings: Settings, engine: ChatEngine | None = None, *, transcri
         # Lanes are left running: an app may be started more than once (tests), and at exit
         # uvicorn cancels open responses, which cancels their streams and frees the workers.
 
-    app = FastAPI(title="SeeSay local API", version=__version__, lifespan=lifespan,
-                  description="OpenAI-compatible endpoints over SeeSay's local models.")
+    app = FastAPI(
+        title="SeeSay local API",
+        version=__version__,
+        lifespan=lifespan,
+        description="OpenAI-compatible endpoints over SeeSay's local models.",
+    )
     app.state.services = services
     errors.install(app)
 
@@ -129,6 +145,10 @@ def create_app(settings: Settings, engine: ChatEngine | None = None, *, transcri
     if origins:
         from fastapi.middleware.cors import CORSMiddleware
 
-        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
     return app

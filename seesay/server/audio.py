@@ -35,11 +35,13 @@ PCM_RATE = 24000  # OpenAI's raw pcm format: 24 kHz, 16-bit signed little-endian
 async def transcriptions(
     request: Request,
     file: Annotated[UploadFile, File(description="wav, flac, mp3, ogg, m4a, webm …; any sample rate")],
-    model: Annotated[str, Form(max_length=200, description="Any name; the configured Whisper runs.")]
-    = "whisper-1",
+    model: Annotated[
+        str, Form(max_length=200, description="Any name; the configured Whisper runs.")
+    ] = "whisper-1",
     response_format: Annotated[Literal["json", "text", "verbose_json"], Form()] = "json",
-    language: Annotated[str | None, Form(pattern=r"^[A-Za-z]{2,3}$", description="ISO-639-1 code, e.g. en")]
-    = None,
+    language: Annotated[
+        str | None, Form(pattern=r"^[A-Za-z]{2,3}$", description="ISO-639-1 code, e.g. en")
+    ] = None,
     prompt: Annotated[str | None, Form(max_length=10000, description="Accepted, not used.")] = None,
     temperature: Annotated[float | None, Form(ge=0.0, le=1.0, description="Accepted, not used.")] = None,
 ) -> Any:
@@ -65,15 +67,30 @@ async def transcriptions(
     if response_format == "json":
         return JSONResponse({"text": result.text})
     body: dict[str, Any] = {
-        "task": "transcribe", "language": result.language, "duration": round(result.duration, 3),
+        "task": "transcribe",
+        "language": result.language,
+        "duration": round(result.duration, 3),
         "text": result.text,
-        "segments": [{"id": i, "seek": 0, "start": round(s.start, 3), "end": round(s.end, 3), "text": s.text,
-                      "tokens": [], "temperature": 0.0, "avg_logprob": 0.0, "compression_ratio": 0.0,
-                      "no_speech_prob": 0.0} for i, s in enumerate(result.segments)],
+        "segments": [
+            {
+                "id": i,
+                "seek": 0,
+                "start": round(s.start, 3),
+                "end": round(s.end, 3),
+                "text": s.text,
+                "tokens": [],
+                "temperature": 0.0,
+                "avg_logprob": 0.0,
+                "compression_ratio": 0.0,
+                "no_speech_prob": 0.0,
+            }
+            for i, s in enumerate(result.segments)
+        ],
     }
     if result.words:
-        body["words"] = [{"word": w.text.strip(), "start": round(w.start, 3), "end": round(w.end, 3)}
-                         for w in result.words]
+        body["words"] = [
+            {"word": w.text.strip(), "start": round(w.start, 3), "end": round(w.end, 3)} for w in result.words
+        ]
     return JSONResponse(body)
 
 
@@ -94,8 +111,9 @@ class SpeechRequest(BaseModel):
     instructions: str | None = Field(None, max_length=4096, description="Accepted, not used.")
 
 
-@router.post("/v1/audio/speech", response_model=None,
-             responses={200: {"content": {"audio/wav": {}, "audio/pcm": {}}}})
+@router.post(
+    "/v1/audio/speech", response_model=None, responses={200: {"content": {"audio/wav": {}, "audio/pcm": {}}}}
+)
 async def speech(body: SpeechRequest, request: Request) -> CancellingStreamingResponse:
     """Text to speech, streamed sentence by sentence."""
     if not body.input.strip():
@@ -135,6 +153,12 @@ def _to_int16(chunk: np.ndarray) -> bytes:
 def _streaming_wav_header(rate: int) -> bytes:
     """A 16-bit mono WAV header with maximal sizes: the length is unknown while we stream."""
     unknown = 0xFFFFFFFF
-    return (b"RIFF" + struct.pack("<I", unknown) + b"WAVE"
-            + b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
-            + b"data" + struct.pack("<I", unknown - 36))
+    return (
+        b"RIFF"
+        + struct.pack("<I", unknown)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+        + b"data"
+        + struct.pack("<I", unknown - 36)
+    )

@@ -27,8 +27,12 @@ import httpx
 from seesay.config import Settings
 
 MAX_ATTEMPTS = 6
-PROMPTS = ("Name three colours.", "What is the capital of France?", "Say hello in French.",
-           "Count from one to five.")
+PROMPTS = (
+    "Name three colours.",
+    "What is the capital of France?",
+    "Say hello in French.",
+    "Count from one to five.",
+)
 
 
 class LoopbackServer:
@@ -65,8 +69,14 @@ async def stream_chat(client: httpx.AsyncClient, url: str, prompt: str, tokens: 
 
 
 async def _stream_chat(client: httpx.AsyncClient, url: str, prompt: str, tokens: int) -> dict[str, Any]:
-    body = {"model": "seesay", "messages": [{"role": "user", "content": prompt}], "max_tokens": tokens,
-            "temperature": 0, "stream": True, "stream_options": {"include_usage": True}}
+    body = {
+        "model": "seesay",
+        "messages": [{"role": "user", "content": prompt}],
+        "max_tokens": tokens,
+        "temperature": 0,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
     started = time.perf_counter()
     first = None
     parts: list[str] = []
@@ -107,9 +117,17 @@ async def _stream_chat(client: httpx.AsyncClient, url: str, prompt: str, tokens:
     end = time.perf_counter()
     if not done or len(ids) != 1:
         return {"error": "stream ended without [DONE] or mixed ids", "prompt": prompt}
-    return {"prompt": prompt, "text": "".join(parts), "chunks": len(parts), "id": ids.pop(),
-            "latency": end - sent, "ttft": (first or end) - sent, "tokens": usage.get("completion_tokens", 0),
-            "told": told, "waited": sent - started}
+    return {
+        "prompt": prompt,
+        "text": "".join(parts),
+        "chunks": len(parts),
+        "id": ids.pop(),
+        "latency": end - sent,
+        "ttft": (first or end) - sent,
+        "tokens": usage.get("completion_tokens", 0),
+        "told": told,
+        "waited": sent - started,
+    }
 
 
 async def run_clients(url: str, clients: int, tokens: int, api_key: str | None = None) -> dict[str, Any]:
@@ -117,22 +135,27 @@ async def run_clients(url: str, clients: int, tokens: int, api_key: str | None =
     limits = httpx.Limits(max_connections=clients + 4)
     async with httpx.AsyncClient(headers=headers, timeout=600, limits=limits) as client:
         started = time.perf_counter()
-        results = await asyncio.gather(*(stream_chat(client, url, PROMPTS[i % len(PROMPTS)], tokens)
-                                         for i in range(clients)))
+        results = await asyncio.gather(
+            *(stream_chat(client, url, PROMPTS[i % len(PROMPTS)], tokens) for i in range(clients))
+        )
         wall = time.perf_counter() - started
     ok = [r for r in results if "error" not in r]
     latencies = sorted(r["latency"] for r in ok)
     total = sum(r["tokens"] for r in ok)
     refused = [r for r in ok if r["told"]]
     return {
-        "clients": clients, "max_tokens": tokens, "completed": len(ok), "errors": len(results) - len(ok),
+        "clients": clients,
+        "max_tokens": tokens,
+        "completed": len(ok),
+        "errors": len(results) - len(ok),
         "refused_429": len(refused),
         "retry_after_s": _percentiles(sorted(float(t) for r in refused for t in r["told"])),
         "accepted_after_first_retry": sum(len(r["told"]) == 1 for r in refused),
         "error_messages": sorted({r["error"] for r in results if "error" in r})[:5],
         "unique_ids": len({r["id"] for r in ok}) == len(ok),
         "chunks_within_usage": all(0 < r["chunks"] <= r["tokens"] for r in ok),
-        "wall_s": round(wall, 2), "completion_tokens": total,
+        "wall_s": round(wall, 2),
+        "completion_tokens": total,
         "throughput_tok_s": round(total / wall, 1) if wall else 0.0,
         "latency_s": _percentiles(latencies),
         "ttft_s": _percentiles(sorted(r["ttft"] for r in ok)),
@@ -148,8 +171,9 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": round(q[49], 3), "p95": round(q[94], 3), "max": round(values[-1], 3)}
 
 
-def bench_serve(settings: Settings, *, clients: int = 20, tokens: int = 32,
-                burst: int = 60) -> dict[str, Any]:
+def bench_serve(
+    settings: Settings, *, clients: int = 20, tokens: int = 32, burst: int = 60
+) -> dict[str, Any]:
     """Start the server and warm the model; time ``clients`` concurrent streams, then a ``burst``."""
     from seesay.inference import create_engine
     from seesay.server import create_app
@@ -159,10 +183,15 @@ def bench_serve(settings: Settings, *, clients: int = 20, tokens: int = 32,
         t = time.perf_counter()
         warm = asyncio.run(run_clients(server.url, 1, 4))
         load_s = time.perf_counter() - t
-        result = {"model": engine.model_name, "device": engine.device, "parallel": engine.parallel,
-                  "queue_size": settings.server.queue_size, "warmup_s": round(load_s, 2),
-                  "warmup_errors": warm["errors"],
-                  "concurrent": asyncio.run(run_clients(server.url, clients, tokens))}
+        result = {
+            "model": engine.model_name,
+            "device": engine.device,
+            "parallel": engine.parallel,
+            "queue_size": settings.server.queue_size,
+            "warmup_s": round(load_s, 2),
+            "warmup_errors": warm["errors"],
+            "concurrent": asyncio.run(run_clients(server.url, clients, tokens)),
+        }
         if burst:
             result["burst"] = asyncio.run(run_clients(server.url, burst, tokens))
     return result

@@ -54,16 +54,30 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Any
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         deltas = lane.stream(ticket, lambda: iter(stream), stream.cancel)
         return CancellingStreamingResponse(
-            _sse(deltas, stream, reply_id, model, include_usage), on_close=stream.cancel,
-            media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+            _sse(deltas, stream, reply_id, model, include_usage),
+            on_close=stream.cancel,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
     text = await _complete(request, lane, ticket, stream)
-    return JSONResponse({
-        "id": reply_id, "object": "chat.completion", "created": int(time.time()), "model": model,
-        "system_fingerprint": None,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text, "refusal": None},
-                     "logprobs": None, "finish_reason": finish_reason(stream)}],
-        "usage": usage(stream),
-    })
+    return JSONResponse(
+        {
+            "id": reply_id,
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "system_fingerprint": None,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text, "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": finish_reason(stream),
+                }
+            ],
+            "usage": usage(stream),
+        }
+    )
 
 
 def generation_params(body: ChatCompletionRequest, settings: Settings) -> GenerationParams:
@@ -73,14 +87,17 @@ def generation_params(body: ChatCompletionRequest, settings: Settings) -> Genera
         max_new_tokens=body.max_completion_tokens or body.max_tokens or base.max_new_tokens,
         temperature=base.temperature if body.temperature is None else body.temperature,
         top_p=base.top_p if body.top_p is None else max(0.01, body.top_p),
-        top_k=base.top_k, repetition_penalty=base.repetition_penalty,
+        top_k=base.top_k,
+        repetition_penalty=base.repetition_penalty,
         seed=base.seed if body.seed is None else body.seed % 2**31,
         stop=body.stop_sequences(),
-        json_schema=body.response_format.constraint() if body.response_format else None)
+        json_schema=body.response_format.constraint() if body.response_format else None,
+    )
 
 
-def convert_messages(body: ChatCompletionRequest,
-                     settings: Settings) -> tuple[list[Message], bytes | None, str]:
+def convert_messages(
+    body: ChatCompletionRequest, settings: Settings
+) -> tuple[list[Message], bytes | None, str]:
     """Plain messages for the engine, plus the image (and its question) when the last user turn has one.
 
     Images in earlier turns are left out: the models here answer about one image at a time.
@@ -132,17 +149,24 @@ async def _complete(request: Request, lane: Lane, ticket: Ticket, stream: Stream
     return task.result()
 
 
-async def _sse(deltas: AsyncIterator[str], stream: Stream, reply_id: str, model: str,
-               include_usage: bool) -> AsyncIterator[str]:
+async def _sse(
+    deltas: AsyncIterator[str], stream: Stream, reply_id: str, model: str, include_usage: bool
+) -> AsyncIterator[str]:
     created = int(time.time())
-    base: dict[str, Any] = {"id": reply_id, "object": "chat.completion.chunk", "created": created,
-                            "model": model, "system_fingerprint": None}
+    base: dict[str, Any] = {
+        "id": reply_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        "system_fingerprint": None,
+    }
     if include_usage:
         base["usage"] = None  # OpenAI sends null usage on every chunk but the last
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
-        return _event({**base, "choices": [{"index": 0, "delta": delta, "logprobs": None,
-                                            "finish_reason": finish}]})
+        return _event(
+            {**base, "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
+        )
 
     yield chunk({"role": "assistant", "content": ""})
     try:

@@ -47,8 +47,9 @@ class StreamOptions(_Lenient):
 
 class JSONSchemaFormat(_Lenient):
     name: str = Field("response", max_length=64)
-    schema_: dict[str, Any] = Field(default_factory=dict, alias="schema",
-                                    description="The JSON schema the reply must match.")
+    schema_: dict[str, Any] = Field(
+        default_factory=dict, alias="schema", description="The JSON schema the reply must match."
+    )
     strict: bool | None = None
 
 
@@ -79,7 +80,8 @@ class ChatCompletionRequest(_Lenient):
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     top_p: float | None = Field(None, gt=0.0, le=1.0)
     stop: str | Annotated[list[str], Field(max_length=4)] | None = Field(
-        None, description="Up to 4 sequences that end the reply.")
+        None, description="Up to 4 sequences that end the reply."
+    )
     seed: int | None = Field(None, ge=0, le=2**63 - 1)
     stream: bool = False
     stream_options: StreamOptions | None = None
@@ -87,8 +89,10 @@ class ChatCompletionRequest(_Lenient):
     frequency_penalty: float | None = Field(None, ge=-2.0, le=2.0, description="Accepted, not used.")
     presence_penalty: float | None = Field(None, ge=-2.0, le=2.0, description="Accepted, not used.")
     response_format: ResponseFormat | None = Field(
-        None, description="json_object or json_schema: the reply is constrained to valid JSON (matching "
-                          "the schema) while it is generated.")
+        None,
+        description="json_object or json_schema: the reply is constrained to valid JSON (matching "
+        "the schema) while it is generated.",
+    )
     user: str | None = None
 
     def stop_sequences(self) -> tuple[str, ...]:

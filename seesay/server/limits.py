@@ -80,8 +80,12 @@ class Lane:
             if not full:
                 self._pending += 1
                 return Ticket(self)
-        raise APIError(429, f"The {self.name} model is busy ({self._pending} requests ahead); retry shortly.",
-                       code="queue_full", headers={"Retry-After": str(self.retry_after())})
+        raise APIError(
+            429,
+            f"The {self.name} model is busy ({self._pending} requests ahead); retry shortly.",
+            code="queue_full",
+            headers={"Retry-After": str(self.retry_after())},
+        )
 
     def _release(self) -> None:
         with self._lock:
@@ -110,8 +114,9 @@ class Lane:
         _release_if_dropped(future, ticket)
         return await asyncio.wrap_future(future)
 
-    def stream(self, ticket: Ticket, produce: Callable[[], Iterator[T]],
-               cancel: Callable[[], None]) -> AsyncIterator[T]:
+    def stream(
+        self, ticket: Ticket, produce: Callable[[], Iterator[T]], cancel: Callable[[], None]
+    ) -> AsyncIterator[T]:
         """Iterate ``produce()`` on the worker and hand each item to the event loop.
 
         The worker pushes into an unbounded asyncio queue; items are small (text deltas,
@@ -228,11 +233,23 @@ class BodyLimitMiddleware:
 
     async def _refuse(self, send: Send) -> None:
         mb = self.limit / 1_000_000
-        body = json.dumps(error_body(413, f"The request body is larger than the server's limit of "
-                                          f"{mb:g} MB (server.max_body_mb).", code="body_too_large")).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
+        body = json.dumps(
+            error_body(
+                413,
+                f"The request body is larger than the server's limit of {mb:g} MB (server.max_body_mb).",
+                code="body_too_large",
+            )
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

@@ -87,7 +87,7 @@ def load_or_create_key(server: ServerSettings, env: dict[str, str] | None = None
 def _host_of(header: bytes) -> str:
     text = header.decode("latin-1").strip()
     if text.startswith("["):
-        return text[1:text.find("]")] if "]" in text else text
+        return text[1 : text.find("]")] if "]" in text else text
     return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
 
 
@@ -106,15 +106,25 @@ class AuthMiddleware:
         if self._key is None:
             host = _host_of(headers.get(b"host", b"localhost"))
             if not is_loopback(host):
-                await _deny(send, 403, f"Host {host!r} is not loopback; this keyless server only answers "
-                                       "requests addressed to localhost.", "host_not_allowed")
+                await _deny(
+                    send,
+                    403,
+                    f"Host {host!r} is not loopback; this keyless server only answers "
+                    "requests addressed to localhost.",
+                    "host_not_allowed",
+                )
                 return
         else:
             auth = headers.get(b"authorization", b"")
             scheme, _, token = auth.partition(b" ")
             if not auth:
-                await _deny(send, 401, "Missing API key: send 'Authorization: Bearer <key>'. `seesay serve` "
-                                       "prints where the key is stored.", "missing_api_key")
+                await _deny(
+                    send,
+                    401,
+                    "Missing API key: send 'Authorization: Bearer <key>'. `seesay serve` "
+                    "prints where the key is stored.",
+                    "missing_api_key",
+                )
                 return
             if scheme.lower() != b"bearer" or not secrets.compare_digest(token.strip(), self._key):
                 await _deny(send, 401, "Incorrect API key.", "invalid_api_key")

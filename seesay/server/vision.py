@@ -17,17 +17,26 @@ from seesay.server.errors import APIError
 def decode_data_url(url: str, param: str) -> bytes:
     """The bytes of a base64 ``data:image/...`` URL; anything else is a 400 naming ``param``."""
     if not url.startswith("data:"):
-        raise APIError(400, "Only inline images (data: URLs) are accepted; this local server does not "
-                            "fetch remote URLs.", param=param, code="unsupported_image_url")
+        raise APIError(
+            400,
+            "Only inline images (data: URLs) are accepted; this local server does not fetch remote URLs.",
+            param=param,
+            code="unsupported_image_url",
+        )
     header, sep, payload = url.partition(",")
     if not sep or ";base64" not in header:
-        raise APIError(400, "The image data URL must be base64-encoded (data:image/png;base64,...).",
-                       param=param, code="invalid_image_url")
+        raise APIError(
+            400,
+            "The image data URL must be base64-encoded (data:image/png;base64,...).",
+            param=param,
+            code="invalid_image_url",
+        )
     try:
         data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
-        raise APIError(400, "The image data URL is not valid base64.", param=param,
-                       code="invalid_image_url") from None
+        raise APIError(
+            400, "The image data URL is not valid base64.", param=param, code="invalid_image_url"
+        ) from None
     if not data:
         raise APIError(400, "The image data URL is empty.", param=param, code="invalid_image_url")
     return data

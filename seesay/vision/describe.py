@@ -17,10 +17,21 @@ from seesay.inference.engine import Stream
 from seesay.vision.sketch import Layout
 
 NAMES = {
-    "navbar": "navigation bar", "text_input": "text field", "select": "drop-down", "image": "image",
-    "checkbox": "checkbox", "radio": "radio button", "heading": "heading", "paragraph": "paragraph",
-    "button": "button", "link": "link", "label": "label", "footer": "footer", "card": "card",
-    "list": "list", "icon": "icon",
+    "navbar": "navigation bar",
+    "text_input": "text field",
+    "select": "drop-down",
+    "image": "image",
+    "checkbox": "checkbox",
+    "radio": "radio button",
+    "heading": "heading",
+    "paragraph": "paragraph",
+    "button": "button",
+    "link": "link",
+    "label": "label",
+    "footer": "footer",
+    "card": "card",
+    "list": "list",
+    "icon": "icon",
 }
 MAX_ITEMS = 25
 
@@ -28,10 +39,15 @@ MAX_ITEMS = 25
 def describe_layout(layout: Layout, name: str) -> str:
     elements = sorted(layout.elements, key=lambda e: (e.bbox[1], e.bbox[0]))
     if not elements:
-        return (f"I looked at **{name}** but found no drawn page elements: it seems blank, or a photo "
-                "without a sketch in it. Wireframes with boxes, lines and written labels work best.")
-    lines = [f"**{name}** ({layout.width}×{layout.height} px) looks like a page sketch with "
-             f"{len(elements)} element{'s' if len(elements) != 1 else ''}, from top to bottom:", ""]
+        return (
+            f"I looked at **{name}** but found no drawn page elements: it seems blank, or a photo "
+            "without a sketch in it. Wireframes with boxes, lines and written labels work best."
+        )
+    lines = [
+        f"**{name}** ({layout.width}×{layout.height} px) looks like a page sketch with "
+        f"{len(elements)} element{'s' if len(elements) != 1 else ''}, from top to bottom:",
+        "",
+    ]
     for e in elements[:MAX_ITEMS]:
         kind = NAMES.get(e.type, e.type.replace("_", " "))
         lines.append(f"- {kind} “{e.text}”" if e.text else f"- {kind}")
@@ -55,8 +71,10 @@ def _reply(stream: Stream, settings: Settings, image: bytes | Path) -> Iterator[
     parts = [describe_layout(result.layout, name)]
     parts += [f"Note: {n}" for n in result.notes[:3]]
     if result.layout.elements:
-        parts.append("Here is the page it describes (open the image in the Sketch studio to revise it):"
-                     "\n\n```html\n" + result.html.strip() + "\n```")
+        parts.append(
+            "Here is the page it describes (open the image in the Sketch studio to revise it):"
+            "\n\n```html\n" + result.html.strip() + "\n```"
+        )
     text = "\n\n".join(parts)
     stream.stats.completion_tokens = max(1, len(text) // 4)  # approximate: no tokenizer on this path
     stream.stats.finish_reason = "stop"

@@ -148,11 +148,11 @@ class _Pen:
     def text(self, x: float, y: float, s: str, size: int) -> tuple[int, int, int, int]:
         font = _font(self.font_path, size)
         self.draw.text((x, y), s, font=font, fill=self.ink)
-        x0, y0, x1, y1 = self.draw.textbbox((x, y), s, font=font)
+        x0, y0, x1, y1 = (int(v) for v in self.draw.textbbox((x, y), s, font=font))
         return x0, y0, x1 - x0, y1 - y0
 
     def text_size(self, s: str, size: int) -> tuple[int, int]:
-        x0, y0, x1, y1 = self.draw.textbbox((0, 0), s, font=_font(self.font_path, size))
+        x0, y0, x1, y1 = (int(v) for v in self.draw.textbbox((0, 0), s, font=_font(self.font_path, size)))
         return x1 - x0, y1 - y0
 
     def add(self, kind: str, bbox: tuple[float, float, float, float], text: str = "") -> None:
@@ -370,7 +370,7 @@ def _transform(
 
 def _noise(page: Image.Image, rng: random.Random, strength: float) -> Image.Image:
     gen = np.random.default_rng(rng.randrange(2**32))
-    arr = np.asarray(page, dtype=np.float32)
+    arr: np.ndarray = np.asarray(page, dtype=np.float32)
     arr = arr + gen.normal(0, strength, arr.shape[:2])[..., None]
     # a few specks and a faint crease, as on real paper
     for _ in range(40):

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from seesay.inference.engine import Message
 from seesay.vision import safety
 from seesay.vision.sketch import Layout, Node
 
@@ -344,7 +345,7 @@ def refine(layout: Layout, engine: Any, params: Any = None) -> PageResult:
         + ", ".join(['"one or two sentences"'] * len(paragraphs))
         + "]}"
     )
-    messages = [
+    messages: list[Message] = [
         {"role": "system", "content": "You write concise website copy and answer in JSON."},
         {"role": "user", "content": prompt},
     ]
@@ -363,7 +364,7 @@ def refine(layout: Layout, engine: Any, params: Any = None) -> PageResult:
     return PageResult(page, "llm", ["copy text and colours from the model"])
 
 
-def _generate(engine: Any, messages: list[dict[str, str]], params: Any) -> str:
+def _generate(engine: Any, messages: list[Message], params: Any) -> str:
     from seesay.inference.engine import GenerationParams
 
     return engine.stream(messages, params or GenerationParams(max_new_tokens=400, temperature=0.3)).text()
@@ -379,7 +380,7 @@ def _parse_patch(reply: str, n_paragraphs: int) -> tuple[dict[str, Any] | None, 
         return None, "invalid JSON"
     if not isinstance(data, dict):
         return None, "not an object"
-    theme_in = data.get("theme") if isinstance(data.get("theme"), dict) else {}
+    theme_in: dict[str, Any] = data["theme"] if isinstance(data.get("theme"), dict) else {}
     theme = {
         k: v
         for k, v in theme_in.items()
@@ -442,7 +443,7 @@ def restore_view(edited: str, page: str) -> str:
         return edited.replace(STOCK_MARKER, STOCK_CSS.strip("\n"), 1)
     root = _ROOT_RULE.search(edited)  # the model dropped the marker: the stock rules go first
     if root:
-        return edited[:root.end()] + STOCK_CSS + edited[root.end():]
+        return edited[: root.end()] + STOCK_CSS + edited[root.end() :]
     return re.sub(r"<style[^>]*>", lambda m: m.group(0) + STOCK_CSS, edited, count=1, flags=re.I)
 
 
@@ -473,7 +474,7 @@ def apply_instruction(page: str, instruction: str, engine: Any = None, params: A
     return PageResult(revised, "rules", done)
 
 
-def revision_request(page: str, instruction: str) -> tuple[list[dict[str, str]], Any]:
+def revision_request(page: str, instruction: str) -> tuple[list[Message], Any]:
     """The messages and generation settings that ask a chat model to revise ``page``.
 
     Greedy, because edits should stay close to the page (which the engine's n-gram drafting
@@ -482,7 +483,7 @@ def revision_request(page: str, instruction: str) -> tuple[list[dict[str, str]],
     from seesay.inference.engine import GenerationParams
 
     view = editable_view(page)
-    messages = [
+    messages: list[Message] = [
         {
             "role": "system",
             "content": "You edit HTML pages. Reply with the complete revised page in one "
@@ -492,8 +493,12 @@ def revision_request(page: str, instruction: str) -> tuple[list[dict[str, str]],
         },
         {"role": "user", "content": f"Page:\n```html\n{view}\n```\n\nChange: {instruction}"},
     ]
-    params = GenerationParams(max_new_tokens=min(4096, len(view) // 2 + 256), temperature=0.0,
-                              repetition_penalty=1.0, stop=("</html>",))
+    params = GenerationParams(
+        max_new_tokens=min(4096, len(view) // 2 + 256),
+        temperature=0.0,
+        repetition_penalty=1.0,
+        stop=("</html>",),
+    )
     return messages, params
 
 

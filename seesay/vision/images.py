@@ -256,8 +256,11 @@ def find_page(gray: np.ndarray) -> np.ndarray | None:
     # A sheet on a table shows the table around it; a bright half of a lighting gradient
     # (or a page cropped by the frame) has corners on the frame's edge instead.
     margin = 0.015 * max(w, h)
-    on_edge = sum(1 for px, py in approx.reshape(4, 2)
-                  if px < margin or py < margin or px > w - margin or py > h - margin)
+    on_edge = sum(
+        1
+        for px, py in approx.reshape(4, 2)
+        if px < margin or py < margin or px > w - margin or py > h - margin
+    )
     if on_edge >= 2:
         return None
     # Paper must be clearly brighter than what surrounds it.

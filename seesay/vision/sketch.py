@@ -579,8 +579,8 @@ def build_tree(nodes: list[Node], page: Box) -> Node:
             if (
                 c is not n
                 and c.bbox[2] * c.bbox[3] > n.bbox[2] * n.bbox[3]
-                and _inside(tuple(n.bbox), tuple(c.bbox), tol=6)
-            ):  # type: ignore[arg-type]
+                and _inside(tuple(n.bbox), tuple(c.bbox), tol=6)  # type: ignore[arg-type]
+            ):
                 holder = c
                 break
         parent[id(n)] = holder

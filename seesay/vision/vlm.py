@@ -73,19 +73,24 @@ class _IdQueue:
 class VisionLanguageModel:
     """One loaded image-text-to-text model; thread-safe, loaded on first use."""
 
-    def __init__(self, name: str, device: str = "auto", *, max_new_tokens: int = 2048,
-                 max_side: int = 1600) -> None:
+    def __init__(
+        self, name: str, device: str = "auto", *, max_new_tokens: int = 2048, max_side: int = 1600
+    ) -> None:
         """Resolves ``name`` and checks it is a vision-language model without loading weights."""
         if not name.strip():
             raise ConfigError("vision.vlm_model: empty; set it to a model folder or a cached Hugging Face id")
         self.resolved = resolve.resolve(name)
         if self.resolved.source in ("bundled", "gguf"):
-            raise ModelError(f"{name} is a text-only GGUF model; vision.vlm_model needs an "
-                             "image-text-to-text model folder (Qwen2.5-VL, SmolVLM or LLaVA).")
+            raise ModelError(
+                f"{name} is a text-only GGUF model; vision.vlm_model needs an "
+                "image-text-to-text model folder (Qwen2.5-VL, SmolVLM or LLaVA)."
+            )
         if self.resolved.source == "hub":
-            raise ModelNotFoundError(f"Vision model {name} is not on this machine; download it first "
-                                     f"(e.g. `hf download {name}`) or point vision.vlm_model "
-                                     "at a local folder.")
+            raise ModelNotFoundError(
+                f"Vision model {name} is not on this machine; download it first "
+                f"(e.g. `hf download {name}`) or point vision.vlm_model "
+                "at a local folder."
+            )
         self._check_kind()
         try:
             self.torch_device = pick_device(device)
@@ -118,9 +123,11 @@ class VisionLanguageModel:
         except (OSError, ValueError, KeyError) as e:
             raise ModelError(f"Cannot read the model config in {folder}: {resolve._first_line(e)}") from e
         if config.model_type not in MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES:
-            raise ModelError(f"{self.resolved.name} is a {config.model_type!r} model, not an "
-                             "image-text-to-text (vision-language) model; set vision.vlm_model to e.g. a "
-                             "Qwen2.5-VL, SmolVLM or LLaVA folder.")
+            raise ModelError(
+                f"{self.resolved.name} is a {config.model_type!r} model, not an "
+                "image-text-to-text (vision-language) model; set vision.vlm_model to e.g. a "
+                "Qwen2.5-VL, SmolVLM or LLaVA folder."
+            )
 
     def load(self, progress: Progress | None = None) -> None:
         """Load processor and weights once (bf16 on CUDA, fp32 on CPU); safe to call from any thread."""
@@ -135,34 +142,43 @@ class VisionLanguageModel:
             t = time.perf_counter()
             try:
                 processor = AutoProcessor.from_pretrained(folder)
-                model = AutoModelForImageTextToText.from_pretrained(folder, dtype=self.dtype)
+                model: Any = AutoModelForImageTextToText.from_pretrained(folder, dtype=self.dtype)
             except (OSError, ValueError, KeyError, RuntimeError) as e:
                 why = resolve._first_line(e)
                 raise ModelError(f"Cannot load vision model {self.model_name}: {why}") from e
             if getattr(processor, "image_processor", None) is None or not callable(processor):
                 raise ModelError(f"{self.model_name} has no image processor; it cannot read sketches.")
             self.model, self.processor = model.to(self.torch_device).eval(), processor
-            log.info("loaded vision model %s on %s in %.1f s", self.model_name, self.device,
-                     time.perf_counter() - t)
+            log.info(
+                "loaded vision model %s on %s in %.1f s",
+                self.model_name,
+                self.device,
+                time.perf_counter() - t,
+            )
             progress and progress(1.0, f"{self.model_name} ready")
 
     # --- prompts ----------------------------------------------------------------------------------
 
     @staticmethod
-    def messages(*, with_image: bool, instruction: str | None = None,
-                 previous_html: str | None = None) -> list[dict[str, Any]]:
+    def messages(
+        *, with_image: bool, instruction: str | None = None, previous_html: str | None = None
+    ) -> list[dict[str, Any]]:
         """The conversation for a new page or a revision; no system turn, which some VLM templates lack."""
         if previous_html:
             sketch = "It was made from the attached sketch. " if with_image else ""
-            text = (f"You are a front-end developer. Here is the current web page. {sketch}\n"
-                    f"```html\n{previous_html.strip()}\n```\n\n"
-                    f"Change it as follows: {instruction or 'tidy it up'}\n"
-                    f"Keep everything else. {RULES}")
+            text = (
+                f"You are a front-end developer. Here is the current web page. {sketch}\n"
+                f"```html\n{previous_html.strip()}\n```\n\n"
+                f"Change it as follows: {instruction or 'tidy it up'}\n"
+                f"Keep everything else. {RULES}"
+            )
         else:
             extra = f"\nAlso: {instruction}" if instruction else ""
-            text = ("You are a front-end developer. Turn this hand-drawn wireframe (or screenshot) of a "
-                    "web page into a working page. Keep every text written on it, in the same places."
-                    f"{extra}\n{RULES}")
+            text = (
+                "You are a front-end developer. Turn this hand-drawn wireframe (or screenshot) of a "
+                "web page into a working page. Keep every text written on it, in the same places."
+                f"{extra}\n{RULES}"
+            )
         content: list[dict[str, Any]] = [{"type": "image"}] if with_image else []
         content.append({"type": "text", "text": text})
         return [{"role": "user", "content": content}]
@@ -174,29 +190,42 @@ class VisionLanguageModel:
 
     # --- generation -------------------------------------------------------------------------------
 
-    def stream_html(self, image: ImageInput | None = None, instruction: str | None = None,
-                    previous_html: str | None = None, params: GenerationParams | None = None) -> Stream:
+    def stream_html(
+        self,
+        image: ImageInput | None = None,
+        instruction: str | None = None,
+        previous_html: str | None = None,
+        params: GenerationParams | None = None,
+    ) -> Stream:
         """Stream the model's reply (text deltas); nothing runs until the stream is iterated."""
         if image is None and not previous_html:
             raise EngineError("The vision model needs a sketch or a page to revise.")
-        messages = self.messages(with_image=image is not None, instruction=instruction,
-                                 previous_html=previous_html)
+        messages = self.messages(
+            with_image=image is not None, instruction=instruction, previous_html=previous_html
+        )
         return Stream(lambda s: self._generate(s, messages, image, params or self.params))
 
-    def stream_answer(self, image: ImageInput, question: str,
-                      params: GenerationParams | None = None) -> Stream:
+    def stream_answer(
+        self, image: ImageInput, question: str, params: GenerationParams | None = None
+    ) -> Stream:
         """A plain answer about the image (an image dropped into a chat), streamed."""
         messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": question}]}]
         return Stream(lambda s: self._generate(s, messages, image, params or self.params))
 
-    def _generate(self, stream: Stream, messages: list[dict[str, Any]], image: ImageInput | None,
-                  params: GenerationParams) -> Iterator[str]:
+    def _generate(
+        self,
+        stream: Stream,
+        messages: list[dict[str, Any]],
+        image: ImageInput | None,
+        params: GenerationParams,
+    ) -> Iterator[str]:
         from transformers import StoppingCriteria, StoppingCriteriaList
 
         picture = _image(image, self.max_side) if image is not None else None
         prompt = self.render_prompt(messages)
-        inputs = self.processor(text=prompt, images=[picture] if picture is not None else None,
-                                return_tensors="pt").to(self.torch_device, self.dtype)
+        inputs = self.processor(
+            text=prompt, images=[picture] if picture is not None else None, return_tensors="pt"
+        ).to(self.torch_device, self.dtype)
         stream.stats.prompt_tokens = int(inputs["input_ids"].shape[-1])
         stop = threading.Event()  # also set when the consumer walks away from the stream
 
@@ -208,9 +237,14 @@ class VisionLanguageModel:
         ids = _IdQueue()
         tokenizer = getattr(self.processor, "tokenizer", self.processor)
         kwargs: dict[str, Any] = dict(
-            inputs, max_new_tokens=params.max_new_tokens, streamer=ids, do_sample=not params.greedy,
-            stopping_criteria=StoppingCriteriaList([_Cancel()]), repetition_penalty=params.repetition_penalty,
-            pad_token_id=tokenizer.eos_token_id if tokenizer.pad_token_id is None else tokenizer.pad_token_id)
+            inputs,
+            max_new_tokens=params.max_new_tokens,
+            streamer=ids,
+            do_sample=not params.greedy,
+            stopping_criteria=StoppingCriteriaList([_Cancel()]),
+            repetition_penalty=params.repetition_penalty,
+            pad_token_id=tokenizer.eos_token_id if tokenizer.pad_token_id is None else tokenizer.pad_token_id,
+        )
         if not params.greedy:
             kwargs.update(temperature=params.temperature, top_p=params.top_p, top_k=params.top_k)
         else:  # a model's generation_config may ask for sampling; silence its warnings
@@ -246,14 +280,22 @@ class VisionLanguageModel:
         if failure:
             raise EngineError(f"The vision model failed: {resolve._first_line(failure[0])}") from failure[0]
         done = stream.stats.completion_tokens
-        stream.stats.finish_reason = ("cancelled" if stream.cancelled
-                                      else "length" if done >= params.max_new_tokens else "stop")
+        stream.stats.finish_reason = (
+            "cancelled" if stream.cancelled else "length" if done >= params.max_new_tokens else "stop"
+        )
         stream.stats.finished_at = time.perf_counter()
 
-    def page(self, image: ImageInput | None = None, *, instruction: str | None = None,
-             previous_html: str | None = None, labels: Sequence[str] = (), min_kept: float = 0.5,
-             params: GenerationParams | None = None,
-             on_delta: Callable[[str], None] | None = None) -> tuple[str | None, list[str]]:
+    def page(
+        self,
+        image: ImageInput | None = None,
+        *,
+        instruction: str | None = None,
+        previous_html: str | None = None,
+        labels: Sequence[str] = (),
+        min_kept: float = 0.5,
+        params: GenerationParams | None = None,
+        on_delta: Callable[[str], None] | None = None,
+    ) -> tuple[str | None, list[str]]:
         """(validated page or None, problems): generate, extract the HTML, check it like any model page.
 
         ``min_kept`` is lenient for new pages because OCR and the model can read handwriting
@@ -274,23 +316,39 @@ class VisionLanguageModel:
             problems = ["the page came back unchanged"]
         return (None, problems) if problems else (candidate, [])
 
-    def sketch_page(self, image: ImageInput, fallback: str, labels: Sequence[str] = (),
-                    on_delta: Callable[[str], None] | None = None) -> page_html.PageResult:
+    def sketch_page(
+        self,
+        image: ImageInput,
+        fallback: str,
+        labels: Sequence[str] = (),
+        on_delta: Callable[[str], None] | None = None,
+    ) -> page_html.PageResult:
         """The model's page for a sketch, or ``fallback`` (the offline page) when it is unusable."""
         page, problems = self.page(image, labels=labels, on_delta=on_delta)
         if page is not None:
             return page_html.PageResult(page, "vlm", [f"page drawn by {self.model_name}"])
         log.info("vision model page rejected: %s", problems)
         why = "; ".join(problems)
-        return page_html.PageResult(fallback, "layout", [f"vision model page rejected ({why}); kept the "
-                                                         "page from the sketch"])
+        return page_html.PageResult(
+            fallback, "layout", [f"vision model page rejected ({why}); kept the page from the sketch"]
+        )
 
-    def revise_page(self, page: str, instruction: str, image: ImageInput | None = None,
-                    fallback: Callable[[], page_html.PageResult] | None = None) -> page_html.PageResult:
+    def revise_page(
+        self,
+        page: str,
+        instruction: str,
+        image: ImageInput | None = None,
+        fallback: Callable[[], page_html.PageResult] | None = None,
+    ) -> page_html.PageResult:
         """Send the current page, the instruction (and the sketch) back; ``fallback`` when rejected."""
         removing = re.search(r"\b(remove|delete|drop|without|rename|replace)\b", instruction, re.I)
-        revised, problems = self.page(image, instruction=instruction, previous_html=page,
-                                      labels=page_html.page_labels(page), min_kept=0.6 if removing else 1.0)
+        revised, problems = self.page(
+            image,
+            instruction=instruction,
+            previous_html=page,
+            labels=page_html.page_labels(page),
+            min_kept=0.6 if removing else 1.0,
+        )
         if revised is not None:
             return page_html.PageResult(revised, "vlm", [f"revised by {self.model_name}: {instruction}"])
         log.info("vision model revision rejected: %s", problems)
@@ -311,6 +369,7 @@ def for_settings(settings: Any) -> VisionLanguageModel | None:
     key = (str(Path(v.vlm_model).expanduser()), v.vlm_device, v.vlm_max_new_tokens, v.max_side)
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = VisionLanguageModel(v.vlm_model, v.vlm_device, max_new_tokens=v.vlm_max_new_tokens,
-                                              max_side=v.max_side)
+            _cache[key] = VisionLanguageModel(
+                v.vlm_model, v.vlm_device, max_new_tokens=v.vlm_max_new_tokens, max_side=v.max_side
+            )
         return _cache[key]

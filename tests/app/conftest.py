@@ -34,8 +34,7 @@ def make_window(qtbot: Any, tiny_model_dir: Path) -> Iterator[Callable[..., Main
     """Build (and by default start) a window on the tiny model; closed after the test."""
     windows: list[MainWindow] = []  # strong references: pytest-qt only keeps weak ones
 
-    def make(overrides: dict[str, Any] | None = None, *, start: bool = True,
-             tiny: bool = True) -> MainWindow:
+    def make(overrides: dict[str, Any] | None = None, *, start: bool = True, tiny: bool = True) -> MainWindow:
         merged = {"model.name": str(tiny_model_dir), "generation.max_new_tokens": 24} if tiny else {}
         merged.update(overrides or {})
         window = build_window(merged)

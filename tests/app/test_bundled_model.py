@@ -84,8 +84,14 @@ def test_cold_launch_is_ready_in_seconds_and_stays_small(tmp_path: Path) -> None
         "window.close()\n"
     )
     env = {**os.environ, "SEESAY_HOME": str(tmp_path / "fresh-home"), "QT_QPA_PLATFORM": "offscreen"}
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120,
-                         cwd=Path(__file__).resolve().parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     state, ready_s, peak_mb = out.stdout.split()[-3:]
     assert state == "ready"

@@ -122,8 +122,9 @@ def test_restart_shows_saved_conversations(qtbot: Any, make_window: Any) -> None
     wait_ready(qtbot, again)
 
 
-def test_switching_conversations_while_streaming_keeps_the_partial_reply(qtbot: Any,
-                                                                        make_window: Any) -> None:
+def test_switching_conversations_while_streaming_keeps_the_partial_reply(
+    qtbot: Any, make_window: Any
+) -> None:
     window = make_window({"generation.max_new_tokens": 5000, "generation.temperature": 0.9})
     wait_ready(qtbot, window)
     type_and_send(qtbot, window, "Go on and on")

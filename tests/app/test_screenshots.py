@@ -46,20 +46,27 @@ def shots_dir() -> Path:
 
 
 @pytest.mark.parametrize("size", [(1280, 800), (800, 600)])
-def test_conversation_screenshot(qtbot: Any, make_window: Any, shots_dir: Path,
-                                 size: tuple[int, int]) -> None:
+def test_conversation_screenshot(
+    qtbot: Any, make_window: Any, shots_dir: Path, size: tuple[int, int]
+) -> None:
     window = make_window()
     store = window.store
     for title in ("Trip to the coast", "Dinner ideas"):
         store.add_message(store.create_conversation(title), "user", "Ideas?")
     cid = store.create_conversation("Weekend hike")
-    store.add_message(cid, "user", "What should I pack for a weekend hike? Keep it short, and add a "
-                                   "table of weights and a bit of code to total them.")
-    store.add_message(cid, "assistant", REPLY, meta={"model": "SmolLM2-135M-Instruct", "tokens": 182,
-                                                     "tokens_per_s": 41.3})
+    store.add_message(
+        cid,
+        "user",
+        "What should I pack for a weekend hike? Keep it short, and add a "
+        "table of weights and a bit of code to total them.",
+    )
+    store.add_message(
+        cid, "assistant", REPLY, meta={"model": "SmolLM2-135M-Instruct", "tokens": 182, "tokens_per_s": 41.3}
+    )
     store.add_message(cid, "user", "And if it rains?")
-    store.add_message(cid, "assistant", "Bring a dry bag for your phone and spare socks",
-                      status="interrupted")
+    store.add_message(
+        cid, "assistant", "Bring a dry bag for your phone and spare socks", status="interrupted"
+    )
     window.sidebar.refresh()
     window.sidebar.list.setCurrentRow(0)
     wait_ready(qtbot, window)

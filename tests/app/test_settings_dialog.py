@@ -11,8 +11,14 @@ from seesay.config import Settings, keys
 
 
 def test_every_setting_has_a_field_and_values_round_trip(qtbot: Any) -> None:
-    settings = Settings().replace({"generation.temperature": 0.7, "model.threads": 2,
-                                   "chat.system_prompt": "Be brief.\nUse lists.", "remote.api_key": "s3cret"})
+    settings = Settings().replace(
+        {
+            "generation.temperature": 0.7,
+            "model.threads": 2,
+            "chat.system_prompt": "Be brief.\nUse lists.",
+            "remote.api_key": "s3cret",
+        }
+    )
     dialog = SettingsDialog(settings)
     qtbot.addWidget(dialog)
     assert set(dialog.fields) == set(keys())

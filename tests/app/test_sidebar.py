@@ -81,17 +81,25 @@ def test_delete_can_be_cancelled(qtbot: Any, window_with_chats: Any, monkeypatch
 def test_shortcuts_are_wired_and_shown_in_tooltips(qtbot: Any, make_window: Any) -> None:
     window = make_window(start=False)
     window.show()
-    expected = {window.new_chat_action: "Ctrl+N", window.search_action: "Ctrl+F",
-                window.composer_action: "Ctrl+L", window.regenerate_action: "Ctrl+R",
-                window.stop_action: "Esc", window.settings_action: "Ctrl+,",
-                window.quit_action: "Ctrl+Q", window.sidebar.rename_action: "F2",
-                window.sidebar.delete_action: "Del"}
+    expected = {
+        window.new_chat_action: "Ctrl+N",
+        window.search_action: "Ctrl+F",
+        window.composer_action: "Ctrl+L",
+        window.regenerate_action: "Ctrl+R",
+        window.stop_action: "Esc",
+        window.settings_action: "Ctrl+,",
+        window.quit_action: "Ctrl+Q",
+        window.sidebar.rename_action: "F2",
+        window.sidebar.delete_action: "Del",
+    }
     for action, keys in expected.items():
         assert action.shortcut().toString() == keys
         assert keys in action.toolTip() or keys == "Del"
     assert "Ctrl+N" in window.sidebar.new_button.toolTip()
-    assert "Esc" in window.chat.composer.send_button.toolTip() or "Enter" in \
-        window.chat.composer.send_button.toolTip()
+    assert (
+        "Esc" in window.chat.composer.send_button.toolTip()
+        or "Enter" in window.chat.composer.send_button.toolTip()
+    )
     window.search_action.trigger()
     assert window.sidebar.search.hasFocus() or window.focusWidget() is window.sidebar.search
     window.composer_action.trigger()

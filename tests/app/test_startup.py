@@ -34,8 +34,9 @@ def test_malformed_config_opens_with_a_banner(qtbot: Any, make_window: Any) -> N
     assert window.chat.view.widgets()[-1].status == "complete"
 
 
-def test_bad_model_path_shows_the_error_and_settings_fix_it(qtbot: Any, make_window: Any,
-                                                             tiny_model_dir: Path) -> None:
+def test_bad_model_path_shows_the_error_and_settings_fix_it(
+    qtbot: Any, make_window: Any, tiny_model_dir: Path
+) -> None:
     window = make_window({"model.name": "/nowhere/at/all"})
     qtbot.waitUntil(lambda: window.host.state == "failed", timeout=LOAD_TIMEOUT_MS)
     assert "does not exist" in window.banner.text("model")

@@ -37,6 +37,7 @@ def panel(qtbot: Any) -> Any:
 
 def _sound_system(monkeypatch: pytest.MonkeyPatch, found: list[Device] | None) -> None:
     """The system edge: what PortAudio reports (None: PortAudio is not installed)."""
+
     def listed() -> list[Device]:
         if found is None:
             raise AudioError(NO_PORTAUDIO)
@@ -48,12 +49,14 @@ def _sound_system(monkeypatch: pytest.MonkeyPatch, found: list[Device] | None) -
 
 def _scanned(qtbot: Any, panel: VoicePanel) -> None:
     panel.show()
-    qtbot.waitUntil(lambda: not panel._scanning and panel.unavailable_reason != "Checking the microphone…",
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: not panel._scanning and panel.unavailable_reason != "Checking the microphone…", timeout=10_000
+    )
 
 
-def test_no_microphone_disables_voice_and_says_why(qtbot: Any, panel: VoicePanel,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_microphone_disables_voice_and_says_why(
+    qtbot: Any, panel: VoicePanel, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _sound_system(monkeypatch, [SPEAKER])
     _scanned(qtbot, panel)
     assert not panel.available and "No microphone" in panel.hint_label.text()
@@ -67,20 +70,24 @@ def test_no_microphone_disables_voice_and_says_why(qtbot: Any, panel: VoicePanel
     qtbot.mouseClick(panel.retry_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.available, timeout=10_000)
     assert panel.mic_button.isEnabled() and panel.talk_button.isEnabled()
-    assert [panel.input_combo.itemText(i) for i in range(panel.input_combo.count())] == ["System default",
-                                                                                         "USB mic"]
+    assert [panel.input_combo.itemText(i) for i in range(panel.input_combo.count())] == [
+        "System default",
+        "USB mic",
+    ]
 
 
-def test_without_portaudio_the_reason_names_the_library(qtbot: Any, panel: VoicePanel,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_portaudio_the_reason_names_the_library(
+    qtbot: Any, panel: VoicePanel, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _sound_system(monkeypatch, None)
     _scanned(qtbot, panel)
     assert "PortAudio" in panel.hint_label.text()
     assert not panel.mic_button.isEnabled()
 
 
-def test_states_and_levels_from_the_loop_threads_reach_the_widgets(qtbot: Any, panel: VoicePanel,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_states_and_levels_from_the_loop_threads_reach_the_widgets(
+    qtbot: Any, panel: VoicePanel, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _sound_system(monkeypatch, [SPEAKER, MIC])
     _scanned(qtbot, panel)
     seen: list[str] = []
@@ -108,8 +115,9 @@ def test_states_and_levels_from_the_loop_threads_reach_the_widgets(qtbot: Any, p
     assert "Hold Space" in panel.hint_label.text()  # loudspeakers: the mic is gated while it talks
 
 
-def test_space_is_push_to_talk_while_the_panel_has_focus(qtbot: Any, panel: VoicePanel,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_space_is_push_to_talk_while_the_panel_has_focus(
+    qtbot: Any, panel: VoicePanel, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _sound_system(monkeypatch, [SPEAKER, MIC])
     _scanned(qtbot, panel)
     calls: list[str] = []
@@ -122,8 +130,9 @@ def test_space_is_push_to_talk_while_the_panel_has_focus(qtbot: Any, panel: Voic
     assert calls == ["press", "release", "press", "release"]
 
 
-def test_speed_and_headset_are_voice_settings(qtbot: Any, panel: VoicePanel,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_speed_and_headset_are_voice_settings(
+    qtbot: Any, panel: VoicePanel, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _sound_system(monkeypatch, [SPEAKER, MIC])
     _scanned(qtbot, panel)
     changes: list[dict] = []
@@ -136,13 +145,16 @@ def test_speed_and_headset_are_voice_settings(qtbot: Any, panel: VoicePanel,
     assert panel.speed_label.text() == "1.5×"
 
 
-def test_typed_chat_works_when_voice_cannot(qtbot: Any, make_window: Any,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_typed_chat_works_when_voice_cannot(
+    qtbot: Any, make_window: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _sound_system(monkeypatch, [SPEAKER])
     window = make_window()
     wait_ready(qtbot, window)
-    qtbot.waitUntil(lambda: not window.voice._scanning and window.voice.unavailable_reason
-                    != "Checking the microphone…", timeout=10_000)
+    qtbot.waitUntil(
+        lambda: not window.voice._scanning and window.voice.unavailable_reason != "Checking the microphone…",
+        timeout=10_000,
+    )
     assert not window.voice.available and window.voice.hint_label.isVisible()
     window.voice_action.trigger()
     assert not window.voice_action.isChecked()

@@ -23,8 +23,13 @@ QUESTION = "What is the capital of France?"
 TURN_TIMEOUT_MS = 90_000
 
 
-def test_one_spoken_turn_in_the_window(qtbot: Any, make_window: Any, pulse: Any,  # noqa: F811
-                                       speech16k: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_one_spoken_turn_in_the_window(
+    qtbot: Any,
+    make_window: Any,
+    pulse: Any,  # noqa: F811
+    speech16k: Any,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     pad = np.zeros(4000, dtype=np.float32)
     question = write_wav(tmp_path / "question.wav", np.concatenate([pad, speech16k(QUESTION), pad]))
     # sampling (seeded) so the random tiny model writes speakable words, as in tests/audio
@@ -46,8 +51,9 @@ def test_one_spoken_turn_in_the_window(qtbot: Any, make_window: Any, pulse: Any,
         qtbot.waitUntil(lambda: player.poll() is not None, timeout=20_000)
         qtbot.waitUntil(lambda: len(window.chat.view.widgets()) == 2, timeout=TURN_TIMEOUT_MS)
         wait_idle(qtbot, window)
-        qtbot.waitUntil(lambda: voice.state == "listening" and states[-1] == "listening",
-                        timeout=TURN_TIMEOUT_MS)
+        qtbot.waitUntil(
+            lambda: voice.state == "listening" and states[-1] == "listening", timeout=TURN_TIMEOUT_MS
+        )
         time.sleep(0.5)
         _screenshots(qtbot, window)
     finally:

@@ -22,13 +22,23 @@ def drag_and_drop(widget: Any, path: Path) -> bool:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     _keep.append(mime)
-    enter = QDragEnterEvent(QPoint(40, 40), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        QPoint(40, 40),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(widget, enter)
     if not enter.isAccepted():
         return False
-    drop = QDropEvent(QPointF(40, 40), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(40, 40),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(widget, drop)
     return True
 
@@ -41,8 +51,9 @@ def inner_text(qtbot: Any, window: Any) -> str:
 
 
 @pytest.mark.slow
-def test_sketch_dropped_on_window_becomes_a_rendered_page(qtbot: Any, make_window: Any,
-                                                           tmp_path: Path) -> None:
+def test_sketch_dropped_on_window_becomes_a_rendered_page(
+    qtbot: Any, make_window: Any, tmp_path: Path
+) -> None:
     sample = evalset.make("landing", "photo", seed=4)
     image = tmp_path / "wireframe.jpg"
     sample.image.save(image)
@@ -52,17 +63,22 @@ def test_sketch_dropped_on_window_becomes_a_rendered_page(qtbot: Any, make_windo
         assert drag_and_drop(window, image)
     assert window.views.currentWidget() is window.studio
     labels = [e["text"] for e in sample.elements if e["text"]]
-    qtbot.waitUntil(lambda: sum(lab in inner_text(qtbot, window) for lab in labels) >= 0.8 * len(labels),
-                    timeout=20_000)
+    qtbot.waitUntil(
+        lambda: sum(lab in inner_text(qtbot, window) for lab in labels) >= 0.8 * len(labels), timeout=20_000
+    )
     window.grab().save(str(tmp_path / "studio-in-window.png"))
 
 
-@pytest.mark.parametrize("make_bad", [
-    lambda p: (p / "notes.txt", (p / "notes.txt").write_text("hello")),
-    lambda p: (p / "folder.png", (p / "folder.png").mkdir()),
-])
-def test_non_images_are_refused_at_drag_enter(qtbot: Any, make_window: Any, tmp_path: Path,
-                                              make_bad: Any) -> None:
+@pytest.mark.parametrize(
+    "make_bad",
+    [
+        lambda p: (p / "notes.txt", (p / "notes.txt").write_text("hello")),
+        lambda p: (p / "folder.png", (p / "folder.png").mkdir()),
+    ],
+)
+def test_non_images_are_refused_at_drag_enter(
+    qtbot: Any, make_window: Any, tmp_path: Path, make_bad: Any
+) -> None:
     bad, _ = make_bad(tmp_path)
     window = make_window(start=False)
     window.show()

@@ -28,8 +28,9 @@ class Pulse:
     env: dict[str, str]
 
     def run(self, *args: str, check: bool = True) -> str:
-        return subprocess.run(args, env=self.env, capture_output=True, text=True, check=check,
-                              timeout=20).stdout
+        return subprocess.run(
+            args, env=self.env, capture_output=True, text=True, check=check, timeout=20
+        ).stdout
 
     def speak(self, wav: Path | str, device: str = "vmic") -> subprocess.Popen:
         """Play a file into the virtual microphone, in real time."""
@@ -37,8 +38,9 @@ class Pulse:
 
     def record_speaker(self, path: Path) -> subprocess.Popen:
         """Record what reaches the virtual speaker."""
-        return subprocess.Popen(["parecord", "--device=vspk.monitor", "--file-format=wav", str(path)],
-                                env=self.env)
+        return subprocess.Popen(
+            ["parecord", "--device=vspk.monitor", "--file-format=wav", str(path)], env=self.env
+        )
 
     def load_sink(self, name: str) -> str:
         return self.run("pactl", "load-module", "module-null-sink", f"sink_name={name}").strip()
@@ -47,21 +49,40 @@ class Pulse:
 @pytest.fixture(scope="session")
 def pulse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pulse]:
     if not shutil.which("pulseaudio") or not shutil.which("paplay"):
-        pytest.skip("needs the pulseaudio daemon and pulseaudio-utils (apt install pulseaudio "
-                    "pulseaudio-utils libasound2-plugins)")
+        pytest.skip(
+            "needs the pulseaudio daemon and pulseaudio-utils (apt install pulseaudio "
+            "pulseaudio-utils libasound2-plugins)"
+        )
     root = tmp_path_factory.mktemp("pulse")
     runtime, home = root / "run", root / "home"
     runtime.mkdir(mode=0o700)
     home.mkdir()
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "HOME": str(home),
-           "PULSE_SERVER": f"unix:{runtime}/pulse/native"}
+    env = {
+        **os.environ,
+        "XDG_RUNTIME_DIR": str(runtime),
+        "HOME": str(home),
+        "PULSE_SERVER": f"unix:{runtime}/pulse/native",
+    }
     env.pop("PULSE_SINK", None)
     env.pop("PULSE_SOURCE", None)
     daemon = subprocess.Popen(
-        ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--disallow-exit",
-         "--load=module-native-protocol-unix", "--load=module-null-sink sink_name=vmic",
-         "--load=module-null-sink sink_name=vspk", "--load=module-always-sink", "--log-target=stderr",
-         "--log-level=error"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            "pulseaudio",
+            "-n",
+            "--daemonize=no",
+            "--exit-idle-time=-1",
+            "--disallow-exit",
+            "--load=module-native-protocol-unix",
+            "--load=module-null-sink sink_name=vmic",
+            "--load=module-null-sink sink_name=vspk",
+            "--load=module-always-sink",
+            "--log-target=stderr",
+            "--log-level=error",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     p = Pulse(env)
     for _ in range(100):
         if subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0:

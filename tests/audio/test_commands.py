@@ -47,13 +47,29 @@ def test_voice_turn_from_file(tmp_path, tiny_model_dir, capsys, monkeypatch) -> 
     question = tmp_path / "q.wav"
     assert cli.main(["say", "What is the capital of France?", "-o", str(question)]) == 0
     reply = tmp_path / "reply.wav"
-    code = cli.main(["voice", "--model", str(tiny_model_dir), "--device", "cpu", "--no-history",
-                     "--input-file", str(question), "--output-file", str(reply)])
+    code = cli.main(
+        [
+            "voice",
+            "--model",
+            str(tiny_model_dir),
+            "--device",
+            "cpu",
+            "--no-history",
+            "--input-file",
+            str(question),
+            "--output-file",
+            str(reply),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert out.startswith("you> What is the capital of France?")
-    report = json.loads(out[out.rindex("\n{\n") + 1:])  # the random reply itself may hold a "{"
-    assert set(report["latency"]) >= {"endpointing_s", "stt_s", "llm_first_sentence_s",
-                                      "tts_first_sentence_s",
-                                      "voice_to_voice_s"}
+    report = json.loads(out[out.rindex("\n{\n") + 1 :])  # the random reply itself may hold a "{"
+    assert set(report["latency"]) >= {
+        "endpointing_s",
+        "stt_s",
+        "llm_first_sentence_s",
+        "tts_first_sentence_s",
+        "voice_to_voice_s",
+    }
     assert reply.exists()

@@ -24,9 +24,15 @@ def _session(model_dir: Path, tmp_path: Path, tokens: int, temperature: float = 
     """Sampling (seeded) so the random tiny model writes words rather than one repeated token."""
     from seesay.inference import create_engine
 
-    settings = Settings().replace({"model.name": str(model_dir), "model.device": "cpu", "generation.seed": 7,
-                                   "generation.max_new_tokens": tokens,
-                                   "generation.temperature": temperature})
+    settings = Settings().replace(
+        {
+            "model.name": str(model_dir),
+            "model.device": "cpu",
+            "generation.seed": 7,
+            "generation.max_new_tokens": tokens,
+            "generation.temperature": temperature,
+        }
+    )
     engine = create_engine(settings)
     engine.load()
     return ChatSession(engine, settings, HistoryStore(tmp_path / "history.sqlite3"))
@@ -51,9 +57,13 @@ class Recorder:
             self.replies.append(r)
             self.done.set()
 
-        return VoiceCallbacks(state=self.states.append, level=self.levels.append,
-                              transcript=self.transcripts.append, reply_done=reply_done,
-                              error=self.errors.append)
+        return VoiceCallbacks(
+            state=self.states.append,
+            level=self.levels.append,
+            transcript=self.transcripts.append,
+            reply_done=reply_done,
+            error=self.errors.append,
+        )
 
     def wait_state(self, state: State, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -68,12 +78,21 @@ def _loop(session, transcriber, synth, rec: Recorder, headset: bool) -> VoiceLoo
     from seesay.audio.capture import Capture
     from seesay.audio.playback import Player
 
-    return VoiceLoop(session, transcriber, synth, Endpointer(SileroVAD()), Capture(), Player(),
-                     headset=headset, callbacks=rec.callbacks())
+    return VoiceLoop(
+        session,
+        transcriber,
+        synth,
+        Endpointer(SileroVAD()),
+        Capture(),
+        Player(),
+        headset=headset,
+        callbacks=rec.callbacks(),
+    )
 
 
-def test_a_spoken_question_gets_a_spoken_reply(pulse, tiny_model_dir, tmp_path, speech16k, synth,
-                                               transcriber) -> None:
+def test_a_spoken_question_gets_a_spoken_reply(
+    pulse, tiny_model_dir, tmp_path, speech16k, synth, transcriber
+) -> None:
     session = _session(tiny_model_dir, tmp_path, tokens=24)
     question = _question(tmp_path, speech16k, "What is the capital of France?", "q")
     rec = Recorder()
@@ -108,8 +127,9 @@ def test_a_spoken_question_gets_a_spoken_reply(pulse, tiny_model_dir, tmp_path, 
     assert turn.total_s is not None and turn.stt_s > 0 and turn.endpointing_s >= 0.4
 
 
-def test_barge_in_stops_the_reply_and_starts_a_new_turn(pulse, bundled_model_dir, tmp_path, speech16k,
-                                                        synth, transcriber) -> None:
+def test_barge_in_stops_the_reply_and_starts_a_new_turn(
+    pulse, bundled_model_dir, tmp_path, speech16k, synth, transcriber
+) -> None:
     session = _session(bundled_model_dir, tmp_path, tokens=300, temperature=0.0)
     first = _question(tmp_path, speech16k, "Tell me a long story about a brave dragon.", "q1")
     second = _question(tmp_path, speech16k, "Stop. What is two plus two?", "q2")
@@ -134,8 +154,11 @@ def test_barge_in_stops_the_reply_and_starts_a_new_turn(pulse, bundled_model_dir
     assert stopped_after < 5.0  # speech start (>= 250 ms of voice) + cancel, not the whole story
     assert len(rec.transcripts) == 2 and "plus" in rec.transcripts[1].lower()
     msgs = session.store.messages(session.conversation_id)
-    assert [(m.role, m.status) for m in msgs[:3]] == [("user", "complete"), ("assistant", "interrupted"),
-                                                      ("user", "complete")]
+    assert [(m.role, m.status) for m in msgs[:3]] == [
+        ("user", "complete"),
+        ("assistant", "interrupted"),
+        ("user", "complete"),
+    ]
     assert msgs[1].content  # what was said before the interruption is kept
 
 
@@ -149,7 +172,6 @@ def test_one_turn_from_a_file(tiny_model_dir, tmp_path, speech16k, synth, transc
     lat = result.latency
     assert lat["endpointing_s"] >= 0.5 and lat["stt_s"] > 0
     parts = lat["endpointing_s"] + lat["voice_to_voice_excl_endpointing_s"]
-    assert lat["voice_to_voice_s"] == pytest.approx(parts,
-                                                    abs=0.01)
+    assert lat["voice_to_voice_s"] == pytest.approx(parts, abs=0.01)
     msgs = session.store.messages(session.conversation_id)
     assert msgs[0].meta == {"source": "voice"} and msgs[1].status == "complete"

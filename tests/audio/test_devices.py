@@ -105,9 +105,14 @@ def test_microphone_that_disappears_raises_audio_error(pulse) -> None:
 
 def test_no_input_device_is_a_clear_error(tmp_path) -> None:
     """No sound server and no card: the real PortAudio finds no microphone."""
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(tmp_path), "HOME": str(tmp_path),
-           "PULSE_SERVER": f"unix:{tmp_path}/none", "PYTHONPATH": os.getcwd()}
-    code = ("from seesay.audio.devices import check_available; print(check_available('input'))")
+    env = {
+        **os.environ,
+        "XDG_RUNTIME_DIR": str(tmp_path),
+        "HOME": str(tmp_path),
+        "PULSE_SERVER": f"unix:{tmp_path}/none",
+        "PYTHONPATH": os.getcwd(),
+    }
+    code = "from seesay.audio.devices import check_available; print(check_available('input'))"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "No microphone was found" in out.stdout

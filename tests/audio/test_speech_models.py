@@ -69,8 +69,10 @@ def test_word_timestamps(speech16k) -> None:
     assert all(w.end > w.start for w in r.words)
 
 
-@pytest.mark.parametrize("rate, channels, fmt", [(8000, 1, "wav"), (48000, 2, "wav"), (44100, 2, "flac"),
-                                                 (22050, 1, "ogg"), (16000, 1, "aiff")])
+@pytest.mark.parametrize(
+    "rate, channels, fmt",
+    [(8000, 1, "wav"), (48000, 2, "wav"), (44100, 2, "flac"), (22050, 1, "ogg"), (16000, 1, "aiff")],
+)
 def test_any_rate_channels_and_format(tmp_path, synth, transcriber, rate, channels, fmt) -> None:
     import soundfile as sf
 
@@ -88,8 +90,11 @@ def test_bad_files_are_clear_errors(tmp_path, transcriber) -> None:
     empty.write_bytes(b"")
     text = tmp_path / "notes.wav"
     text.write_text("this is not audio at all\n" * 50)
-    for path, message in [(empty, "empty"), (text, "not a readable audio file"),
-                          (tmp_path / "missing.mp3", "no such file")]:
+    for path, message in [
+        (empty, "empty"),
+        (text, "not a readable audio file"),
+        (tmp_path / "missing.mp3", "no such file"),
+    ]:
         with pytest.raises(AudioError, match=message):
             transcribe_file(transcriber, path)
 
@@ -108,8 +113,12 @@ def test_silent_and_truncated_files(tmp_path, speech16k, transcriber) -> None:
 def _sparse_wav(path, seconds: int, rate: int = 16000):
     """A valid hour-long 16-bit WAV made of a header and a sparse hole (no disk, no RAM)."""
     n = seconds * rate * 2
-    header = b"RIFF" + struct.pack("<I", 36 + n) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate,
-                                                                                rate * 2, 2, 16)
+    header = (
+        b"RIFF"
+        + struct.pack("<I", 36 + n)
+        + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+    )
     with open(path, "wb") as f:
         f.write(header + b"data" + struct.pack("<I", n))
         f.truncate(44 + n)
@@ -180,7 +189,7 @@ def test_clicks_and_coughs_do_not_make_turns() -> None:
     audio = np.zeros(16000 * 3, dtype=np.float32)
     for t in (0.5, 1.5, 2.2):  # clicks
         i = int(t * 16000)
-        audio[i:i + 40] = 0.9
+        audio[i : i + 40] = 0.9
     burst = (rng.standard_normal(1600) * 0.4).astype(np.float32)  # a 100 ms noise burst, like a cough
     audio[20000:21600] += burst
     kinds = [k for _, k, _ in _run(Endpointer(SileroVAD()), audio)]

@@ -34,7 +34,7 @@ def test_drops_oldest_turns_keeps_system_and_latest() -> None:
     assert out[-1] == msgs[-1]
     assert count(out) <= 80
     assert report.dropped_messages == len(msgs) - len(out)
-    assert out[1:-1] == msgs[len(msgs) - len(out) + 1:-1]  # the newest turns survive
+    assert out[1:-1] == msgs[len(msgs) - len(out) + 1 : -1]  # the newest turns survive
     assert "left out" in report.describe()
 
 
@@ -82,7 +82,9 @@ def test_fit_window_leaves_the_reply_half_at_most() -> None:
     assert fitted.prompt_tokens == count(fitted.messages)
     short = fit_window(convo(1), count, window=200, max_new_tokens=16)
     assert short.max_new_tokens == 16 and not short.trim
-    huge_system: list[Message] = [{"role": "system", "content": "rule " * 300},
-                                  {"role": "user", "content": "hi"}]
+    huge_system: list[Message] = [
+        {"role": "system", "content": "rule " * 300},
+        {"role": "user", "content": "hi"},
+    ]
     with pytest.raises(EngineError, match="custom instructions alone"):
         fit_window(huge_system, count, window=200, max_new_tokens=16)

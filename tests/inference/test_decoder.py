@@ -44,9 +44,10 @@ def test_chunked_prefill_equals_one_pass(model: torch.nn.Module, monkeypatch: py
 
 def hf_greedy(model: torch.nn.Module, n: int) -> list[int]:
     with torch.no_grad():
-        out = model.generate(torch.tensor([PROMPT]), max_new_tokens=n, do_sample=False,
-                             repetition_penalty=1.0, pad_token_id=0)
-    return out[0, len(PROMPT):].tolist()
+        out = model.generate(
+            torch.tensor([PROMPT]), max_new_tokens=n, do_sample=False, repetition_penalty=1.0, pad_token_id=0
+        )
+    return out[0, len(PROMPT) :].tolist()
 
 
 def test_greedy_equals_generate(model: torch.nn.Module) -> None:
@@ -59,8 +60,9 @@ def test_repetition_penalty_greedy_matches_generate(model: torch.nn.Module) -> N
     loop = DecodeLoop(LeanDecoder(model, 256), eos_ids=set())
     params = GenerationParams(max_new_tokens=32, temperature=0.0, repetition_penalty=1.3)
     with torch.no_grad():
-        ref = model.generate(torch.tensor([PROMPT]), max_new_tokens=32, do_sample=False,
-                             repetition_penalty=1.3, pad_token_id=0)[0, len(PROMPT):].tolist()
+        ref = model.generate(
+            torch.tensor([PROMPT]), max_new_tokens=32, do_sample=False, repetition_penalty=1.3, pad_token_id=0
+        )[0, len(PROMPT) :].tolist()
     assert list(loop.run(PROMPT, params, lambda: False)) == ref
 
 
@@ -79,7 +81,7 @@ def test_eos_and_limits(model: torch.nn.Module) -> None:
     loop = DecodeLoop(LeanDecoder(model, 256), eos_ids={stop_at})
     params = GenerationParams(max_new_tokens=20, temperature=0.0, repetition_penalty=1.0)
     out = list(loop.run(PROMPT, params, lambda: False))
-    assert out == greedy[:greedy.index(stop_at)]
+    assert out == greedy[: greedy.index(stop_at)]
     short = DecodeLoop(LeanDecoder(model, len(PROMPT) + 7), set())
     params = GenerationParams(max_new_tokens=50, temperature=0.0)
     assert len(list(short.run(PROMPT, params, lambda: False))) == 7

@@ -30,9 +30,14 @@ def test_recommendations_say_what_memory_each_needs() -> None:
 
 
 def test_the_usual_quantization_is_picked_from_a_repository() -> None:
-    names = ["README.md", "qwen2.5-1.5b-instruct-q2_k.gguf", "qwen2.5-1.5b-instruct-q4_k_m.gguf",
-             "qwen2.5-1.5b-instruct-q8_0.gguf", "qwen2.5-7b-instruct-q5_k_m-00001-of-00002.gguf",
-             "mmproj-f16.gguf"]
+    names = [
+        "README.md",
+        "qwen2.5-1.5b-instruct-q2_k.gguf",
+        "qwen2.5-1.5b-instruct-q4_k_m.gguf",
+        "qwen2.5-1.5b-instruct-q8_0.gguf",
+        "qwen2.5-7b-instruct-q5_k_m-00001-of-00002.gguf",
+        "mmproj-f16.gguf",
+    ]
     assert pick_gguf(names) == "qwen2.5-1.5b-instruct-q4_k_m.gguf"
     assert pick_gguf(["a-Q8_0.gguf", "a-F16.gguf"]) == "a-Q8_0.gguf"
     assert pick_gguf(["config.json", "model.safetensors"]) is None
@@ -48,15 +53,41 @@ def test_a_pulled_gguf_repository_runs_offline_by_its_id(tmp_path: Path, seesay_
     (snapshot / "tiny-chat-q4_k_m.gguf").symlink_to(gguf)
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text(snapshot.name)
-    env = {**os.environ, "SEESAY_HOME": str(seesay_home), "HF_HUB_CACHE": str(tmp_path / "hub"),
-           "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
-    models = subprocess.run([sys.executable, "-m", "seesay", "models", "--model", "Example/Tiny-Chat-GGUF"],
-                            capture_output=True, text=True, env=env, timeout=120)
+    env = {
+        **os.environ,
+        "SEESAY_HOME": str(seesay_home),
+        "HF_HUB_CACHE": str(tmp_path / "hub"),
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": str(ROOT),
+    }
+    models = subprocess.run(
+        [sys.executable, "-m", "seesay", "models", "--model", "Example/Tiny-Chat-GGUF"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert models.returncode == 0, models.stderr
     assert "Hugging Face cache" in models.stdout and "tiny-chat-q4_k_m.gguf" in models.stdout
     assert "Runs on: llama.cpp" in models.stdout
-    chat = subprocess.run([sys.executable, "-m", "seesay", "chat", "--model", "Example/Tiny-Chat-GGUF",
-                           "--once", "What is the capital of France?", "--temperature", "0", "--no-history"],
-                          capture_output=True, text=True, env=env, timeout=120)
+    chat = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "seesay",
+            "chat",
+            "--model",
+            "Example/Tiny-Chat-GGUF",
+            "--once",
+            "What is the capital of France?",
+            "--temperature",
+            "0",
+            "--no-history",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert chat.returncode == 0, chat.stderr
     assert "Paris" in chat.stdout

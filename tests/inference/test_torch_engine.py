@@ -74,8 +74,11 @@ def test_cancel_takes_effect_within_200ms(tiny: TorchEngine) -> None:
 def test_huge_paste_is_truncated_and_reported(tiny_model_dir: Path) -> None:
     engine = engine_for(tiny_model_dir, **{"model.context_tokens": 512})
     paste = "lorem ipsum dolor sit amet " * 40_000  # ~1 MB
-    history: list[Message] = [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "ok"},
-                              {"role": "user", "content": paste}]
+    history: list[Message] = [
+        {"role": "user", "content": "earlier"},
+        {"role": "assistant", "content": "ok"},
+        {"role": "user", "content": paste},
+    ]
     stream = engine.stream(history, GenerationParams(max_new_tokens=8, temperature=0.0))
     stream.text()
     assert stream.stats.trim.truncated_chars > len(paste) // 2
@@ -87,11 +90,14 @@ def test_long_history_drops_oldest_turns(tiny_model_dir: Path) -> None:
     engine = engine_for(tiny_model_dir, **{"model.context_tokens": 300})
     history: list[Message] = []
     for i in range(40):
-        history += [{"role": "user", "content": f"question number {i}"},
-                    {"role": "assistant", "content": f"answer number {i}"}]
+        history += [
+            {"role": "user", "content": f"question number {i}"},
+            {"role": "assistant", "content": f"answer number {i}"},
+        ]
     history.append({"role": "user", "content": "last one"})
-    stream = engine.stream([{"role": "system", "content": "sys"}, *history],
-                           GenerationParams(max_new_tokens=16, temperature=0.0))
+    stream = engine.stream(
+        [{"role": "system", "content": "sys"}, *history], GenerationParams(max_new_tokens=16, temperature=0.0)
+    )
     stream.text()
     assert stream.stats.trim.dropped_messages > 0
     assert stream.stats.trim.truncated_chars == 0
@@ -101,8 +107,15 @@ def test_generic_path_for_other_architectures(tmp_path: Path, tiny_model_dir: Pa
     from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
 
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
-    cfg = GPT2Config(vocab_size=len(tok), n_embd=32, n_layer=2, n_head=2, n_positions=256,
-                     eos_token_id=tok.eos_token_id, bos_token_id=tok.bos_token_id)
+    cfg = GPT2Config(
+        vocab_size=len(tok),
+        n_embd=32,
+        n_layer=2,
+        n_head=2,
+        n_positions=256,
+        eos_token_id=tok.eos_token_id,
+        bos_token_id=tok.bos_token_id,
+    )
     GPT2LMHeadModel(cfg).save_pretrained(tmp_path)
     tok.save_pretrained(tmp_path)
     engine = engine_for(tmp_path)
@@ -151,7 +164,7 @@ def test_model_without_chat_template(tmp_path: Path, tiny_model_dir: Path) -> No
     plain = tmp_path / "m"
     shutil.copytree(tiny_model_dir, plain)
     (plain / "chat_template.jinja").unlink(missing_ok=True)
-    cfg = (plain / "tokenizer_config.json")
+    cfg = plain / "tokenizer_config.json"
     import json
 
     data = json.loads(cfg.read_text())
@@ -164,9 +177,12 @@ def test_model_without_chat_template(tmp_path: Path, tiny_model_dir: Path) -> No
 def test_json_schema_makes_even_a_random_model_reply_valid_json(tiny: TorchEngine) -> None:
     import json
 
-    schema = {"type": "object", "properties": {"name": {"type": "string", "maxLength": 12},
-                                               "age": {"type": "integer"}},
-              "required": ["name", "age"], "additionalProperties": False}
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string", "maxLength": 12}, "age": {"type": "integer"}},
+        "required": ["name", "age"],
+        "additionalProperties": False,
+    }
     for seed in (1, 2, 3):
         params = GenerationParams(max_new_tokens=200, temperature=1.0, top_k=0, seed=seed, json_schema=schema)
         stream = tiny.stream(HELLO, params)
@@ -176,8 +192,9 @@ def test_json_schema_makes_even_a_random_model_reply_valid_json(tiny: TorchEngin
 
 
 def test_grammar_constrains_the_reply(tiny: TorchEngine) -> None:
-    params = GenerationParams(max_new_tokens=20, temperature=1.0, top_k=0, seed=4,
-                              grammar='root ::= "yes" | "no"')
+    params = GenerationParams(
+        max_new_tokens=20, temperature=1.0, top_k=0, seed=4, grammar='root ::= "yes" | "no"'
+    )
     assert tiny.stream(HELLO, params).text() in ("yes", "no")
 
 

@@ -33,10 +33,21 @@ class Server:
 
 def start_server(home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 90) -> Server:
     """Run ``python -m seesay serve --port 0 ARGS`` and wait for the URL it prints."""
-    full_env = {**os.environ, "SEESAY_HOME": str(home), "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
-                **(env or {})}
-    process = subprocess.Popen([sys.executable, "-m", "seesay", "serve", "--port", "0", *args], cwd=ROOT,
-                               env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    full_env = {
+        **os.environ,
+        "SEESAY_HOME": str(home),
+        "PYTHONPATH": str(ROOT),
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "seesay", "serve", "--port", "0", *args],
+        cwd=ROOT,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: queue.Queue[str] = queue.Queue()
     output: list[str] = []
 
@@ -76,14 +87,14 @@ def stop_server(server: Server) -> None:
 
 
 @pytest.fixture(scope="session")
-def server(bundled_model_dir: Path, shared_models: Path,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    bundled_model_dir: Path, shared_models: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     """The bundled model, found through the shared converted-model cache (as a user's install would)."""
     home = tmp_path_factory.mktemp("serve-home")
     (home / "cache").mkdir()
     (home / "cache" / "models").symlink_to(shared_models, target_is_directory=True)
-    running = start_server(home,
-                           env={"SEESAY_SERVER_MAX_BODY_MB": "2", "SEESAY_SERVER_QUEUE_SIZE": "32"})
+    running = start_server(home, env={"SEESAY_SERVER_MAX_BODY_MB": "2", "SEESAY_SERVER_QUEUE_SIZE": "32"})
     yield running
     stop_server(running)
 

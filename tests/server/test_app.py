@@ -30,8 +30,14 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 def tiny_app(tiny_model_dir: Path):
     from seesay.inference.torch_engine import TorchEngine
 
-    s = Settings().replace({"model.name": str(tiny_model_dir), "model.device": "cpu", "server.queue_size": 2,
-                            "generation.max_new_tokens": 16})
+    s = Settings().replace(
+        {
+            "model.name": str(tiny_model_dir),
+            "model.device": "cpu",
+            "server.queue_size": 2,
+            "generation.max_new_tokens": 16,
+        }
+    )
     return create_app(s, TorchEngine(s), api_key=KEY)
 
 
@@ -40,15 +46,21 @@ def test_full_queue_answers_429_with_retry_after(tiny_app) -> None:
     assert lane.workers == 1  # the transformers engine has one KV cache
     tickets = [lane.reserve() for _ in range(lane.workers + lane.queue_size)]
     try:
-        r = TestClient(tiny_app).post("/v1/chat/completions", headers=AUTH, json={
-            "model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2})
+        r = TestClient(tiny_app).post(
+            "/v1/chat/completions",
+            headers=AUTH,
+            json={"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2},
+        )
         assert r.status_code == 429 and r.headers["Retry-After"].isdigit()
         assert r.json()["error"]["type"] == "rate_limit_error"
     finally:
         for t in tickets:
             t.release()
-    r = TestClient(tiny_app).post("/v1/chat/completions", headers=AUTH, json={
-        "model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2})
+    r = TestClient(tiny_app).post(
+        "/v1/chat/completions",
+        headers=AUTH,
+        json={"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2},
+    )
     assert r.status_code == 200 and lane.pending == 0
 
 
@@ -73,12 +85,30 @@ def test_retry_after_follows_the_queue() -> None:
 def test_response_format_gives_json_even_from_a_random_model(tiny_app) -> None:
     import json
 
-    fmt = {"type": "json_schema", "json_schema": {"name": "person", "schema": {
-        "type": "object", "required": ["name", "age"], "additionalProperties": False,
-        "properties": {"name": {"type": "string", "maxLength": 10}, "age": {"type": "integer"}}}}}
-    r = TestClient(tiny_app).post("/v1/chat/completions", headers=AUTH, json={
-        "model": "m", "messages": [{"role": "user", "content": "A person, please."}], "max_tokens": 120,
-        "temperature": 1.0, "seed": 5, "response_format": fmt})
+    fmt = {
+        "type": "json_schema",
+        "json_schema": {
+            "name": "person",
+            "schema": {
+                "type": "object",
+                "required": ["name", "age"],
+                "additionalProperties": False,
+                "properties": {"name": {"type": "string", "maxLength": 10}, "age": {"type": "integer"}},
+            },
+        },
+    }
+    r = TestClient(tiny_app).post(
+        "/v1/chat/completions",
+        headers=AUTH,
+        json={
+            "model": "m",
+            "messages": [{"role": "user", "content": "A person, please."}],
+            "max_tokens": 120,
+            "temperature": 1.0,
+            "seed": 5,
+            "response_format": fmt,
+        },
+    )
     assert r.status_code == 200, r.text
     data = json.loads(r.json()["choices"][0]["message"]["content"])
     assert set(data) == {"name", "age"} and isinstance(data["age"], int)
@@ -86,12 +116,16 @@ def test_response_format_gives_json_even_from_a_random_model(tiny_app) -> None:
 
 def test_response_format_needs_its_schema(tiny_app) -> None:
     hi = [{"role": "user", "content": "hi"}]
-    r = TestClient(tiny_app).post("/v1/chat/completions", headers=AUTH, json={
-        "model": "m", "messages": hi, "response_format": {"type": "json_schema"}})
+    r = TestClient(tiny_app).post(
+        "/v1/chat/completions",
+        headers=AUTH,
+        json={"model": "m", "messages": hi, "response_format": {"type": "json_schema"}},
+    )
     assert r.status_code == 422 and "json_schema" in r.text
     bogus = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "bogus"}}}
-    r = TestClient(tiny_app).post("/v1/chat/completions", headers=AUTH, json={
-        "model": "m", "messages": hi, "response_format": bogus})
+    r = TestClient(tiny_app).post(
+        "/v1/chat/completions", headers=AUTH, json={"model": "m", "messages": hi, "response_format": bogus}
+    )
     assert r.status_code == 400 and "not valid" in r.json()["error"]["message"]
 
 
@@ -130,12 +164,21 @@ def test_fuzz_no_server_errors(tiny_app) -> None:
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=25,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def check(case: Any) -> None:
             response = case.call(headers=AUTH)
-            assert response.status_code < 500, (case.method, case.path, response.status_code,
-                                                response.text[:500])
+            assert response.status_code < 500, (
+                case.method,
+                case.path,
+                response.status_code,
+                response.text[:500],
+            )
             if response.status_code >= 400:
                 assert "error" in response.json() and "Traceback" not in response.text
 

@@ -11,16 +11,25 @@ import pytest
 
 from tests.server.conftest import Server
 
-PROMPTS = ("Name three colours.", "What is the capital of France?", "Say hello in French.",
-           "Count from one to five.")
+PROMPTS = (
+    "Name three colours.",
+    "What is the capital of France?",
+    "Say hello in French.",
+    "Count from one to five.",
+)
 
 
 @pytest.mark.slow
 def test_twenty_concurrent_streams(server: Server) -> None:
     async def one(client: openai.AsyncOpenAI, prompt: str) -> tuple[str, str, str, int, int]:
         stream = await client.chat.completions.create(
-            model="seesay", messages=[{"role": "user", "content": prompt}], max_tokens=12, temperature=0,
-            stream=True, stream_options={"include_usage": True})
+            model="seesay",
+            messages=[{"role": "user", "content": prompt}],
+            max_tokens=12,
+            temperature=0,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
         ids, parts, finish, tokens = set(), [], None, 0
         async for chunk in stream:
             ids.add(chunk.id)

@@ -24,8 +24,13 @@ def test_lists_models(client: openai.OpenAI) -> None:
 
 
 def test_chat_plain_and_streaming_agree(client: openai.OpenAI) -> None:
-    ask = {"model": "seesay", "messages": [{"role": "user", "content": "What is the capital of France?"}],
-           "max_tokens": 12, "temperature": 0, "seed": 1}
+    ask = {
+        "model": "seesay",
+        "messages": [{"role": "user", "content": "What is the capital of France?"}],
+        "max_tokens": 12,
+        "temperature": 0,
+        "seed": 1,
+    }
     plain = client.chat.completions.create(**ask)
     text = plain.choices[0].message.content
     assert text and plain.object == "chat.completion"
@@ -42,8 +47,12 @@ def test_chat_plain_and_streaming_agree(client: openai.OpenAI) -> None:
 
 def test_stop_sequence_and_max_completion_tokens(client: openai.OpenAI) -> None:
     reply = client.chat.completions.create(
-        model="seesay", messages=[{"role": "user", "content": "Count from one to ten in words."}],
-        max_completion_tokens=40, temperature=0, stop=[","])
+        model="seesay",
+        messages=[{"role": "user", "content": "Count from one to ten in words."}],
+        max_completion_tokens=40,
+        temperature=0,
+        stop=[","],
+    )
     assert "," not in (reply.choices[0].message.content or "")
 
 
@@ -51,16 +60,36 @@ def test_response_format_json_object_and_json_schema(client: openai.OpenAI) -> N
     import json
 
     person = [{"role": "user", "content": "Give me a JSON object for a person with a name and an age."}]
-    reply = client.chat.completions.create(model="seesay", messages=person, max_tokens=200, temperature=0,
-                                           response_format={"type": "json_object"})
+    reply = client.chat.completions.create(
+        model="seesay",
+        messages=person,
+        max_tokens=200,
+        temperature=0,
+        response_format={"type": "json_object"},
+    )
     assert isinstance(json.loads(reply.choices[0].message.content or ""), dict)
-    ask = {"model": "seesay", "messages": [{"role": "user", "content": "Describe Paris."}],
-           "max_tokens": 200, "temperature": 0}
-    schema = {"type": "object", "required": ["city", "country"], "additionalProperties": False,
-              "properties": {"city": {"type": "string", "maxLength": 30}, "country": {"type": "string",
-                                                                                     "maxLength": 30}}}
-    reply = client.chat.completions.create(**ask, response_format={
-        "type": "json_schema", "json_schema": {"name": "place", "schema": schema, "strict": True}})
+    ask = {
+        "model": "seesay",
+        "messages": [{"role": "user", "content": "Describe Paris."}],
+        "max_tokens": 200,
+        "temperature": 0,
+    }
+    schema = {
+        "type": "object",
+        "required": ["city", "country"],
+        "additionalProperties": False,
+        "properties": {
+            "city": {"type": "string", "maxLength": 30},
+            "country": {"type": "string", "maxLength": 30},
+        },
+    }
+    reply = client.chat.completions.create(
+        **ask,
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"name": "place", "schema": schema, "strict": True},
+        },
+    )
     assert set(json.loads(reply.choices[0].message.content or "")) == {"city", "country"}
     assert reply.choices[0].finish_reason == "stop"
 
@@ -72,8 +101,9 @@ def test_transcribes_a_wav(client: openai.OpenAI) -> None:
         text = client.audio.transcriptions.create(model="whisper-1", file=f)
     assert "front" in text.text.lower() and "center" in text.text.lower()
     with WAV.open("rb") as f:
-        verbose = client.audio.transcriptions.create(model="whisper-1", file=f,
-                                                     response_format="verbose_json")
+        verbose = client.audio.transcriptions.create(
+            model="whisper-1", file=f, response_format="verbose_json"
+        )
     assert verbose.segments and verbose.segments[0].end > verbose.segments[0].start
     assert verbose.duration > 0.5
     with WAV.open("rb") as f:
@@ -82,8 +112,9 @@ def test_transcribes_a_wav(client: openai.OpenAI) -> None:
 
 
 def test_speech_is_a_streamed_wav(client: openai.OpenAI) -> None:
-    audio = client.audio.speech.create(model="tts-1", voice="alloy", input="Hello from SeeSay.",
-                                       response_format="wav")
+    audio = client.audio.speech.create(
+        model="tts-1", voice="alloy", input="Hello from SeeSay.", response_format="wav"
+    )
     data = audio.read()
     with wave.open(io.BytesIO(data)) as w:
         assert w.getnchannels() == 1 and w.getsampwidth() == 2 and w.getframerate() == 22050
@@ -100,18 +131,36 @@ def test_image_in_chat_goes_to_the_sketch_pipeline(client: openai.OpenAI) -> Non
     png = io.BytesIO()
     make("form", "clean", seed=0).image.save(png, format="PNG")
     url = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
-    reply = client.chat.completions.create(model="seesay", messages=[{"role": "user", "content": [
-        {"type": "text", "text": "Make this a page"}, {"type": "image_url", "image_url": {"url": url}}]}])
+    reply = client.chat.completions.create(
+        model="seesay",
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Make this a page"},
+                    {"type": "image_url", "image_url": {"url": url}},
+                ],
+            }
+        ],
+    )
     text = reply.choices[0].message.content or ""
-    assert "looks like a page sketch" in text and "<!DOCTYPE html>" in text.upper().replace("<!DOCTYPE HTML>",
-                                                                                     "<!DOCTYPE html>")
+    assert "looks like a page sketch" in text and "<!DOCTYPE html>" in text.upper().replace(
+        "<!DOCTYPE HTML>", "<!DOCTYPE html>"
+    )
     assert reply.model == "seesay-sketch"
 
 
 def test_remote_image_urls_are_refused(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as e:
-        client.chat.completions.create(model="seesay", messages=[{"role": "user", "content": [
-            {"type": "image_url", "image_url": {"url": "http://example.com/a.png"}}]}])
+        client.chat.completions.create(
+            model="seesay",
+            messages=[
+                {
+                    "role": "user",
+                    "content": [{"type": "image_url", "image_url": {"url": "http://example.com/a.png"}}],
+                }
+            ],
+        )
     assert e.value.body["param"] == "messages[0].content[0].image_url.url"
 
 
@@ -140,15 +189,20 @@ def test_body_limit_and_validation(server: Server) -> None:
     big = httpx.post(f"{server.url}/chat/completions", headers=auth, content=b"x" * 3_000_000)
     assert big.status_code == 413 and big.json()["error"]["code"] == "body_too_large"
 
-    bad_json = httpx.post(f"{server.url}/chat/completions", content=b'{"messages": [',
-                          headers={**auth, "Content-Type": "application/json"})
+    bad_json = httpx.post(
+        f"{server.url}/chat/completions",
+        content=b'{"messages": [',
+        headers={**auth, "Content-Type": "application/json"},
+    )
     assert bad_json.status_code == 422 and "not valid JSON" in bad_json.json()["error"]["message"]
 
     hi = [{"role": "user", "content": "hi"}]
-    for body, field in [({"model": "m", "messages": "x"}, "messages"),
-                        ({"model": "m", "messages": hi, "max_tokens": "many"}, "max_tokens"),
-                        ({"model": "m", "messages": [{"role": "robot", "content": "x"}]}, "messages[0].role"),
-                        ({"model": "m", "messages": hi, "temperature": 9}, "temperature")]:
+    for body, field in [
+        ({"model": "m", "messages": "x"}, "messages"),
+        ({"model": "m", "messages": hi, "max_tokens": "many"}, "max_tokens"),
+        ({"model": "m", "messages": [{"role": "robot", "content": "x"}]}, "messages[0].role"),
+        ({"model": "m", "messages": hi, "temperature": 9}, "temperature"),
+    ]:
         r = httpx.post(f"{server.url}/chat/completions", headers=auth, json=body)
         assert r.status_code == 422, body
         error = r.json()["error"]
@@ -157,11 +211,16 @@ def test_body_limit_and_validation(server: Server) -> None:
 
 
 @pytest.mark.slow
-def test_disconnect_frees_the_engine_and_models_stay_responsive(server: Server,
-                                                                client: openai.OpenAI) -> None:
+def test_disconnect_frees_the_engine_and_models_stay_responsive(
+    server: Server, client: openai.OpenAI
+) -> None:
     long = client.chat.completions.create(
-        model="seesay", messages=[{"role": "user", "content": "Write a very long story about a dragon."}],
-        max_tokens=1500, temperature=0.7, stream=True)
+        model="seesay",
+        messages=[{"role": "user", "content": "Write a very long story about a dragon."}],
+        max_tokens=1500,
+        temperature=0.7,
+        stream=True,
+    )
     received = 0
     for chunk in long:
         received += bool(chunk.choices and chunk.choices[0].delta.content)
@@ -172,8 +231,9 @@ def test_disconnect_frees_the_engine_and_models_stay_responsive(server: Server,
     assert time.perf_counter() - t < 0.5  # the event loop is free while the model generates
     long.close()  # hang up mid-stream
     t = time.perf_counter()
-    reply = client.chat.completions.create(model="seesay", messages=[{"role": "user", "content": "Hi"}],
-                                           max_tokens=3, temperature=0)
+    reply = client.chat.completions.create(
+        model="seesay", messages=[{"role": "user", "content": "Hi"}], max_tokens=3, temperature=0
+    )
     waited = time.perf_counter() - t
     assert reply.choices[0].message.content is not None
     assert waited < 1.5, f"the next request waited {waited:.2f} s: the cancelled stream kept the engine"

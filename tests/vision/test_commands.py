@@ -27,8 +27,18 @@ def test_missing_image_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureF
 def test_sketch_writes_page_and_layout(tmp_path: Path) -> None:
     sample = evalset.make("landing", "clean", seed=0)
     sample.image.save(tmp_path / "s.png")
-    rc = cli.main(["sketch", str(tmp_path / "s.png"), "-o", str(tmp_path / "page.html"), "--layout",
-                   str(tmp_path / "layout.json"), "--instruction", "make the header dark blue"])
+    rc = cli.main(
+        [
+            "sketch",
+            str(tmp_path / "s.png"),
+            "-o",
+            str(tmp_path / "page.html"),
+            "--layout",
+            str(tmp_path / "layout.json"),
+            "--instruction",
+            "make the header dark blue",
+        ]
+    )
     assert rc == 0
     page = (tmp_path / "page.html").read_text()
     assert "Content-Security-Policy" in page and "#1e3a8a" in page

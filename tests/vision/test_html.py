@@ -38,12 +38,15 @@ def test_labels_are_tied_to_their_inputs(layout: Layout) -> None:
     assert fors and all(f'id="{f.split(chr(34))[0]}"' in page for f in fors)
 
 
-@pytest.mark.parametrize("bad", [
-    '<html><body><img src="https://example.com/x.png"></body></html>',
-    "<html><body><script>fetch('http://127.0.0.1:9/')</script></body></html>",
-    '<html><head><style>@import "http://x/y.css";</style></head><body></body></html>',
-    '<html><body><iframe src="file:///etc/passwd"></iframe></body></html>',
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        '<html><body><img src="https://example.com/x.png"></body></html>',
+        "<html><body><script>fetch('http://127.0.0.1:9/')</script></body></html>",
+        '<html><head><style>@import "http://x/y.css";</style></head><body></body></html>',
+        '<html><body><iframe src="file:///etc/passwd"></iframe></body></html>',
+    ],
+)
 def test_validation_rejects_external_resources(bad: str) -> None:
     assert page_html.validate(bad)
 
@@ -80,18 +83,23 @@ class _ScriptedEngine:
 
 def test_refinement_applies_a_good_json_reply(layout: Layout) -> None:
     n = sum(e.type == "paragraph" for e in layout.elements)
-    reply = ('{"theme": {"accent": "#0d9488", "background": "#ffffff", "text": "#111111"}, '
-             '"paragraphs": [' + ", ".join(['"Fast checkout with no account needed."'] * n) + "]}")
+    reply = (
+        '{"theme": {"accent": "#0d9488", "background": "#ffffff", "text": "#111111"}, '
+        '"paragraphs": [' + ", ".join(['"Fast checkout with no account needed."'] * n) + "]}"
+    )
     result = page_html.refine(layout, _ScriptedEngine(reply))
     assert result.source == "llm" and "#0d9488" in result.html
     assert "Fast checkout with no account needed." in result.html
 
 
-@pytest.mark.parametrize("reply", [
-    "I cannot do that.",
-    '{"theme": {"background": "#ffffff", "text": "#fefefe"}, "paragraphs": ["Readable? No."]}',
-    '{"paragraphs": ["<script>fetch(1)</script> sneaky text here"]}',
-])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "I cannot do that.",
+        '{"theme": {"background": "#ffffff", "text": "#fefefe"}, "paragraphs": ["Readable? No."]}',
+        '{"paragraphs": ["<script>fetch(1)</script> sneaky text here"]}',
+    ],
+)
 def test_refinement_falls_back_on_bad_replies(layout: Layout, reply: str) -> None:
     result = page_html.refine(layout, _ScriptedEngine(reply))
     assert result.source == "layout" and result.html == page_html.render_page(layout)
@@ -107,8 +115,9 @@ def test_tiny_random_model_cannot_make_the_page_worse(layout: Layout, tiny_model
     params = GenerationParams(max_new_tokens=48, temperature=0.0)
     refined = page_html.refine(layout, engine, params)
     assert refined.source == "layout" and refined.html == page_html.render_page(layout)
-    revised = page_html.apply_instruction(refined.html, "make the header dark blue and add a footer", engine,
-                                          params)
+    revised = page_html.apply_instruction(
+        refined.html, "make the header dark blue and add a footer", engine, params
+    )
     assert revised.source == "rules"  # garbage from the model was rejected, the rules applied
     assert "#1e3a8a" in revised.html and "<footer" in revised.html
 

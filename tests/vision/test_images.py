@@ -21,10 +21,19 @@ def _sketchy(size: tuple[int, int] = (400, 300), mode: str = "RGB") -> Image.Ima
     return Image.fromarray(arr).convert(mode)
 
 
-@pytest.mark.parametrize(("fmt", "mode", "ext"), [
-    ("PNG", "RGB", "png"), ("PNG", "RGBA", "png"), ("PNG", "I;16", "png"), ("JPEG", "CMYK", "jpg"),
-    ("WEBP", "RGB", "webp"), ("BMP", "RGB", "bmp"), ("TIFF", "RGB", "tif"), ("GIF", "P", "gif"),
-])
+@pytest.mark.parametrize(
+    ("fmt", "mode", "ext"),
+    [
+        ("PNG", "RGB", "png"),
+        ("PNG", "RGBA", "png"),
+        ("PNG", "I;16", "png"),
+        ("JPEG", "CMYK", "jpg"),
+        ("WEBP", "RGB", "webp"),
+        ("BMP", "RGB", "bmp"),
+        ("TIFF", "RGB", "tif"),
+        ("GIF", "P", "gif"),
+    ],
+)
 def test_formats_load_as_8_bit_rgb(tmp_path: Path, fmt: str, mode: str, ext: str) -> None:
     path = tmp_path / f"s.{ext}"
     img = _sketchy(mode="L").convert(mode) if mode == "I;16" else _sketchy(mode=mode)
@@ -58,10 +67,13 @@ def test_animated_gif_uses_the_first_frame(tmp_path: Path) -> None:
     assert loaded.frames == 2 and loaded.rgb[150, 200].min() > 200  # first (white) frame, not the black one
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"", r"empty \(0 bytes\)"),
-    (b"this is a text file, not a picture\n", "not an image"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", r"empty \(0 bytes\)"),
+        (b"this is a text file, not a picture\n", "not an image"),
+    ],
+)
 def test_bad_files_get_clear_messages(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "bad.png"
     path.write_bytes(content)

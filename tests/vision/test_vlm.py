@@ -49,6 +49,7 @@ def tiny_vlm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         LlavaProcessor,
         PreTrainedTokenizerFast,
     )
+
     try:  # transformers >= 5.2x names the PIL backend; older 5.x (the GPU box) falls back itself
         from transformers.models.llava.image_processing_pil_llava import LlavaImageProcessorPil
     except ImportError:
@@ -59,26 +60,55 @@ def tiny_vlm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
     corpus = [VisionLanguageModel.messages(with_image=True)[0]["content"][1]["text"], GOOD_PAGE] * 4
-    bpe.train_from_iterator(corpus, trainers.BpeTrainer(
-        vocab_size=400, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>", "<pad>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<|im_start|>",
-                                        eos_token="<|im_end|>", pad_token="<pad>")
+    bpe.train_from_iterator(
+        corpus,
+        trainers.BpeTrainer(
+            vocab_size=400,
+            special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>", "<pad>"],
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+            show_progress=False,
+        ),
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe, bos_token="<|im_start|>", eos_token="<|im_end|>", pad_token="<pad>"
+    )
     # 32×32 images in 8×8 patches: 16 image tokens (CLS dropped by the "default" strategy).
     processor = LlavaProcessor(
-        image_processor=LlavaImageProcessorPil(size={"shortest_edge": 32},
-                                               crop_size={"height": 32, "width": 32}),
-        tokenizer=tokenizer, patch_size=8, vision_feature_select_strategy="default",
-        num_additional_image_tokens=1, chat_template=CHAT_TEMPLATE)
+        image_processor=LlavaImageProcessorPil(
+            size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
+        ),
+        tokenizer=tokenizer,
+        patch_size=8,
+        vision_feature_select_strategy="default",
+        num_additional_image_tokens=1,
+        chat_template=CHAT_TEMPLATE,
+    )
     config = LlavaConfig(
-        vision_config=CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                                       num_attention_heads=2, image_size=32, patch_size=8, projection_dim=32),
-        text_config=LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
-                                num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1,
-                                max_position_embeddings=16384, bos_token_id=tokenizer.bos_token_id,
-                                eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id),
-        image_token_index=tokenizer.convert_tokens_to_ids("<image>"), image_seq_length=16,
-        vision_feature_layer=-1)
+        vision_config=CLIPVisionConfig(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            image_size=32,
+            patch_size=8,
+            projection_dim=32,
+        ),
+        text_config=LlamaConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            num_key_value_heads=1,
+            max_position_embeddings=16384,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+        ),
+        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
+        image_seq_length=16,
+        vision_feature_layer=-1,
+    )
     torch.manual_seed(0)
     model = LlavaForConditionalGeneration(config).eval()
     model.generation_config.eos_token_id = tokenizer.eos_token_id
@@ -108,12 +138,13 @@ def _canned(model: VisionLanguageModel, reply: str, monkeypatch: pytest.MonkeyPa
     """Make the model 'say' ``reply``; returns the calls so tests can see what was asked."""
     calls: list[dict[str, Any]] = []
 
-    def stream_html(image: Any = None, instruction: Any = None, previous_html: Any = None,
-                    params: Any = None) -> Stream:
+    def stream_html(
+        image: Any = None, instruction: Any = None, previous_html: Any = None, params: Any = None
+    ) -> Stream:
         calls.append({"image": image, "instruction": instruction, "previous_html": previous_html})
 
         def deltas(_: Stream) -> Iterator[str]:
-            yield from (reply[i:i + 7] for i in range(0, len(reply), 7))
+            yield from (reply[i : i + 7] for i in range(0, len(reply), 7))
 
         return Stream(deltas)
 
@@ -158,8 +189,9 @@ def test_cancel_stops_within_200_ms(tiny_vlm: VisionLanguageModel, sketch: Image
     assert stream.stats.completion_tokens < 8000
 
 
-def test_random_reply_is_rejected_and_offline_page_kept(tiny_vlm: VisionLanguageModel,
-                                                        sketch: Image.Image) -> None:
+def test_random_reply_is_rejected_and_offline_page_kept(
+    tiny_vlm: VisionLanguageModel, sketch: Image.Image
+) -> None:
     offline = "<!DOCTYPE html><html><body><h1>offline</h1></body></html>"
     seen: list[str] = []
     result = tiny_vlm.sketch_page(sketch, offline, labels=["Acme"], on_delta=seen.append)
@@ -168,8 +200,9 @@ def test_random_reply_is_rejected_and_offline_page_kept(tiny_vlm: VisionLanguage
     assert "rejected" in result.notes[0]
 
 
-def test_valid_reply_is_extracted_and_unsafe_one_rejected(tiny_vlm: VisionLanguageModel, sketch: Image.Image,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_valid_reply_is_extracted_and_unsafe_one_rejected(
+    tiny_vlm: VisionLanguageModel, sketch: Image.Image, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _canned(tiny_vlm, f"Here you go:\n```html\n{GOOD_PAGE}\n```\nEnjoy!", monkeypatch)
     result = tiny_vlm.sketch_page(sketch, "offline", labels=["Acme", "Sign up"])
     assert result.source == "vlm" and result.html == GOOD_PAGE
@@ -179,11 +212,13 @@ def test_valid_reply_is_extracted_and_unsafe_one_rejected(tiny_vlm: VisionLangua
     assert result.html == "offline" and "points outside the page" in result.notes[0]
 
 
-def test_revision_sends_previous_page_and_instruction(tiny_vlm: VisionLanguageModel, sketch: Image.Image,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_revision_sends_previous_page_and_instruction(
+    tiny_vlm: VisionLanguageModel, sketch: Image.Image, monkeypatch: pytest.MonkeyPatch
+) -> None:
     previous = GOOD_PAGE.replace("Acme", "Previous Corp")
-    messages = tiny_vlm.messages(with_image=True, instruction="make the header dark blue",
-                                 previous_html=previous)
+    messages = tiny_vlm.messages(
+        with_image=True, instruction="make the header dark blue", previous_html=previous
+    )
     prompt = tiny_vlm.render_prompt(messages)
     assert previous in prompt and "make the header dark blue" in prompt
     assert prompt.count("<image>") == 1 and prompt.endswith("<|im_start|>assistant\n")
@@ -201,10 +236,12 @@ def test_revision_sends_previous_page_and_instruction(tiny_vlm: VisionLanguageMo
     assert result.notes[0].startswith("vision model revision rejected")
 
 
-def test_pipeline_routes_generation_and_revision_to_the_vlm(tiny_vlm_dir: Path, sketch: Image.Image,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = Settings().replace({"vision.vlm_model": str(tiny_vlm_dir), "vision.vlm_device": "cpu",
-                                   "vision.vlm_max_new_tokens": 64})
+def test_pipeline_routes_generation_and_revision_to_the_vlm(
+    tiny_vlm_dir: Path, sketch: Image.Image, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings().replace(
+        {"vision.vlm_model": str(tiny_vlm_dir), "vision.vlm_device": "cpu", "vision.vlm_max_new_tokens": 64}
+    )
     model = vlm.for_settings(settings)
     assert model is vlm.for_settings(settings)  # loaded once, shared
     calls = _canned(model, GOOD_PAGE, monkeypatch)
@@ -276,13 +313,17 @@ def _layout() -> Any:
     """What the offline reader would find in the GOOD_PAGE sketch (skips OCR: not under test here)."""
     from seesay.vision.sketch import Layout, Node
 
-    tree = Node("page", [0, 0, 160, 120], children=[Node("heading", [10, 10, 140, 20], "Acme"),
-                                                     Node("button", [40, 70, 80, 25], "Sign up")])
+    tree = Node(
+        "page",
+        [0, 0, 160, 120],
+        children=[Node("heading", [10, 10, 140, 20], "Acme"), Node("button", [40, 70, 80, 25], "Sign up")],
+    )
     return Layout(tree=tree, width=160, height=120)
 
 
 def test_answers_a_question_about_an_image(tiny_vlm: VisionLanguageModel, sketch: Image.Image) -> None:
-    stream = tiny_vlm.stream_answer(sketch, "What is in this image?",
-                                    GenerationParams(max_new_tokens=6, temperature=0.0))
+    stream = tiny_vlm.stream_answer(
+        sketch, "What is in this image?", GenerationParams(max_new_tokens=6, temperature=0.0)
+    )
     assert stream.text()
     assert stream.stats.prompt_tokens > 16 and 1 <= stream.stats.completion_tokens <= 6
