@@ -138,7 +138,7 @@ class ChatSession:
                     writer.append(delta)
                 yield delta
             status = "interrupted" if inner.cancelled else "complete"
-        except GeneratorExit:  # the reader stopped listening: same as Stop
+        except (GeneratorExit, KeyboardInterrupt):  # the reader stopped listening: same as Stop
             status = "interrupted"
             raise
         except Exception as e:

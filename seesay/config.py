@@ -227,7 +227,17 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class AppearanceSettings:
+    theme: str = _opt(
+        "system",
+        "Colours of the window: system follows the desktop's light or dark mode.",
+        choices=("system", "light", "dark"),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
+    appearance: AppearanceSettings = field(default_factory=AppearanceSettings)
     model: ModelSettings = field(default_factory=ModelSettings)
     generation: GenerationSettings = field(default_factory=GenerationSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
@@ -261,6 +271,7 @@ class Settings:
 
 
 _SECTIONS: dict[str, type] = {
+    "appearance": AppearanceSettings,
     "model": ModelSettings,
     "generation": GenerationSettings,
     "chat": ChatSettings,

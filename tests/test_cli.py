@@ -169,3 +169,95 @@ def test_bench_llm_measures_the_remote_server(seesay_home: Path) -> None:
     data = json.loads(result.stdout)
     assert data["engine"]["backend"] == "remote" and data["engine"]["device"].startswith("remote (127.0.0.1")
     assert data["engine"]["decode_tok_s"] > 0 and "generate" not in data
+
+
+def test_chat_commands_help_new_resume_and_model(seesay_home: Path, tiny_model_dir: Path) -> None:
+    first = seesay(
+        "chat",
+        "--model",
+        str(tiny_model_dir),
+        "--once",
+        "remember the word lighthouse",
+        "--max-tokens",
+        "4",
+        home=seesay_home,
+    )
+    assert first.returncode == 0, first.stderr
+    script = "/help\n/resume\n/resume 1\nand now?\n/new\n/model /no/such/model\n/model\nbye\n/quit\n"
+    result = seesay(
+        "chat", "--model", str(tiny_model_dir), "--max-tokens", "4", home=seesay_home, stdin=script
+    )
+    assert result.returncode == 0, result.stderr
+    err = result.stderr
+    assert "/resume [N]" in err and "/model [NAME]" in err  # the help
+    assert "1. remember the word lighthouse" in err and "Continuing (2 messages)" in err
+    assert "New conversation." in err
+    assert "does not exist" in err and "Still using" in err
+    assert f"Model: {tiny_model_dir.name} on" in err  # the failed switch kept the working model
+    assert "Traceback" not in err
+    from seesay.store import HistoryStore
+
+    store = HistoryStore.open()
+    conversations = store.list_conversations()
+    assert len(conversations) == 2  # the resumed one grew, /new started another
+    resumed = next(c for c in conversations if c.title.startswith("remember"))
+    assert [m.content for m in store.messages(resumed.id) if m.role == "user"] == [
+        "remember the word lighthouse",
+        "and now?",
+    ]
+
+
+def test_chat_resume_flag_and_a_missing_id(seesay_home: Path, tiny_model_dir: Path) -> None:
+    assert (
+        seesay(
+            "chat", "--model", str(tiny_model_dir), "--once", "hello", "--max-tokens", "4", home=seesay_home
+        ).returncode
+        == 0
+    )
+    again = seesay(
+        "chat",
+        "--model",
+        str(tiny_model_dir),
+        "--resume",
+        "--once",
+        "again",
+        "--max-tokens",
+        "4",
+        home=seesay_home,
+    )
+    assert again.returncode == 0 and "Continuing (2 messages)" in again.stderr
+    missing = seesay(
+        "chat", "--model", str(tiny_model_dir), "--resume", "999", "--once", "x", home=seesay_home
+    )
+    assert missing.returncode == 1 and missing.stderr.strip() == (
+        "seesay: error: There is no saved conversation with id 999."
+    )
+
+
+def test_ctrl_c_stops_a_reply_and_the_chat_goes_on(seesay_home: Path) -> None:
+    """SIGINT during a long reply: the reply stops (saved as interrupted), no traceback, next prompt."""
+    import signal
+    import time
+
+    env = {**os.environ, "SEESAY_HOME": str(seesay_home), "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seesay", "chat", "--max-tokens", "3000", "--temperature", "1"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write("Write a very long story about the sea.\n")
+    proc.stdin.flush()
+    proc.stdout.read(20)  # the reply is streaming
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    _out, err = proc.communicate("/quit\n", timeout=60)
+    assert proc.returncode == 0, err
+    assert "[stopped]" in err and "Traceback" not in err
+    from seesay.store import HistoryStore
+
+    [conversation] = HistoryStore.open().list_conversations()
+    assert HistoryStore.open().messages(conversation.id)[-1].status == "interrupted"

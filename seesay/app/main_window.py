@@ -11,14 +11,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QThreadPool, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QByteArray, Qt, QThreadPool, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
-from seesay.app import theme
+from seesay.app import theme, window_state
 from seesay.app.banner import Banner
 from seesay.app.chat_page import ChatPage
-from seesay.app.settings_dialog import SettingsDialog, needs_reload
+from seesay.app.settings_dialog import ENGINE_SECTIONS, SettingsDialog, needs_reload
 from seesay.app.sidebar import Sidebar
 from seesay.app.sketch_studio import SketchStudio, dropped_image
 from seesay.app.status import StatusPanel
@@ -44,6 +44,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("SeeSay")
         self.setWindowIcon(theme.icon())
+        self.remembered = window_state.load()
+        self._apply_theme(settings.appearance.theme)
         self.settings = settings
         self.store = store
         self.host = EngineHost(self)
@@ -81,7 +83,31 @@ class MainWindow(QMainWindow):
             self._notice(key, text, level)
         self._sidebar_width = 260
         self._settings_dialog: SettingsDialog | None = None
-        self.resize(1280, 800)
+        self._loading = self._loaded = settings  # settings of the model being loaded / in use
+        self._restore_layout()
+        hints = QGuiApplication.styleHints()
+        if hints is not None:  # the desktop switched between light and dark
+            hints.colorSchemeChanged.connect(
+                lambda _scheme: self._apply_theme(self.settings.appearance.theme)
+            )
+
+    def _restore_layout(self) -> None:
+        state = self.remembered
+        if not state.geometry or not self.restoreGeometry(QByteArray.fromBase64(state.geometry.encode())):
+            self.resize(1280, 800)
+        self.voice.set_collapsed(state.voice_collapsed)
+        if not state.sidebar_visible:
+            self.toggle_sidebar()
+
+    def _apply_theme(self, mode: str) -> None:
+        """Restyle everything; messages already on screen are drawn again in the new colours."""
+        app = QApplication.instance()
+        if not isinstance(app, QApplication):
+            return
+        before = theme.colours()
+        theme.apply(app, mode)
+        if theme.colours() != before and hasattr(self, "chat") and not self.chat.busy:
+            self.chat.open_conversation(self.chat.conversation_id)
 
     # --- construction -------------------------------------------------------------------------
     def add_view(self, name: str, widget: QWidget) -> None:
@@ -168,6 +194,7 @@ class MainWindow(QMainWindow):
         worker.progress.connect(self._on_progress)
         worker.ready.connect(self._on_ready)
         worker.load_failed.connect(self._on_load_failed)
+        worker.kept.connect(self._on_model_kept)
         self.chat.busy_changed.connect(self._on_busy)
         self.voice.reply_started.connect(self.chat.show_spoken)
         self.voice.listening_changed.connect(self.voice_action.setChecked)
@@ -181,13 +208,21 @@ class MainWindow(QMainWindow):
         self.sidebar.conversation_selected.connect(self._open)
         self.sidebar.new_chat_requested.connect(self.new_chat)
         self.sidebar.conversation_deleted.connect(self._on_deleted)
+        self.sidebar.conversation_renamed.connect(lambda _cid: self._update_title())
         self.studio.failed.connect(lambda text: self._notice("sketch", text, "error"))
         self.studio.imageOpened.connect(lambda _path: self.banner.clear("sketch"))
 
     # --- model --------------------------------------------------------------------------------
     def start(self) -> None:
-        """Show the window first, then load the model on the engine thread."""
+        """Show the window first (with the draft left unsent last time), then load the model."""
         self.show()
+        state = self.remembered
+        if state.draft:
+            cid = state.draft_conversation
+            if cid is not None and cid in self.sidebar.ids():
+                self._open(cid)
+                self.sidebar.set_current(cid)
+            self.chat.composer.set_text(state.draft)
         self.chat.composer.focus()
         self.load_model()
 
@@ -199,6 +234,7 @@ class MainWindow(QMainWindow):
             "Loading model… 0%",
             "You can start typing: your message will be answered as soon as the model is ready.",
         )
+        self._loading = self.settings
         self.host.load(self.settings)
 
     @Slot(float, str)
@@ -210,12 +246,33 @@ class MainWindow(QMainWindow):
 
     @Slot(str, str)
     def _on_ready(self, model_name: str, device: str) -> None:
+        self._loaded = self._loading
+        self._show_ready(model_name, device)
+
+    def _show_ready(self, model_name: str, device: str) -> None:
         self.status.ready(model_name, device)
         self.banner.clear("model")
         self.chat.view.set_empty_text(
             "How can I help?",
-            f"{model_name} runs on this computer "
-            "({device}); nothing leaves it. Enter sends, Shift+Enter adds a line.",
+            f"{model_name} runs on this computer ({device}); nothing leaves it. "
+            "Enter sends, Shift+Enter adds a line.",
+        )
+
+    @Slot(str, str, str)
+    def _on_model_kept(self, message: str, model_name: str, device: str) -> None:
+        """The new model failed to load; the one in use stays, and so do its settings."""
+        self._show_ready(model_name, device)
+        engine_keys = {k: self._loaded.get(k) for k in keys() if k.startswith(ENGINE_SECTIONS)}
+        self._apply_settings(self.settings.replace(engine_keys, source="settings"))
+        try:
+            persist(engine_keys)
+        except (OSError, ConfigError):
+            log.warning("could not restore the model settings in the file", exc_info=True)
+        self.banner.show_message(
+            "model",
+            f"The new model could not be loaded, so SeeSay keeps using {model_name}. {message}",
+            "warning",
+            [("Settings…", self.open_settings)],
         )
 
     @Slot(str)
@@ -363,6 +420,8 @@ class MainWindow(QMainWindow):
         old = self.settings
         self._apply_settings(new)
         self.voice.sync_settings()
+        if old.appearance.theme != new.appearance.theme:
+            self._apply_theme(new.appearance.theme)
         try:
             persist(changed)
             self.banner.clear("config")
@@ -407,6 +466,15 @@ class MainWindow(QMainWindow):
         self.settings = self.chat.settings = self.chat.session.settings = self.studio.settings = new
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        window_state.save(
+            window_state.WindowState(
+                geometry=bytes(self.saveGeometry().toBase64().data()).decode(),
+                draft=self.chat.composer.text(),
+                draft_conversation=self.chat.conversation_id,
+                voice_collapsed=self.voice.collapsed,
+                sidebar_visible=self.sidebar.isVisible(),
+            )
+        )
         self.voice.shutdown()  # frees the microphone and speaker; the models go with the process
         self.chat.stop()
         self.hide()  # gone at once, even if a model load must finish before the thread can end

@@ -22,30 +22,31 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from seesay.app import theme
+
 COPY_SCHEME = "copy"
 MONO = "'DejaVu Sans Mono', 'Liberation Mono', 'Menlo', 'Consolas', monospace"
-CODE_BG = "#f6f8fa"
-CODE_HEADER_BG = "#eaeef2"
-BORDER = "#d0d7de"
-MUTED = "#57606a"
-LINK = "#0b62d6"
 
-# Per-tag inline styles (Qt honours these; it ignores stylesheets with classes).
-_STYLES: dict[str, str] = {
-    "h1": "font-size: 17pt; font-weight: 600; margin-top: 12px; margin-bottom: 6px;",
-    "h2": "font-size: 15pt; font-weight: 600; margin-top: 12px; margin-bottom: 6px;",
-    "h3": "font-size: 13pt; font-weight: 600; margin-top: 10px; margin-bottom: 4px;",
-    "h4": "font-size: 12pt; font-weight: 600; margin-top: 8px; margin-bottom: 4px;",
-    "h5": "font-size: 11pt; font-weight: 600;",
-    "h6": "font-size: 11pt; font-weight: 600; color: " + MUTED + ";",
-    "p": "margin-top: 0px; margin-bottom: 8px;",
-    "blockquote": "color: " + MUTED + "; margin-left: 12px; margin-top: 4px; margin-bottom: 8px;",
-    "th": "background-color: " + CODE_BG + "; font-weight: 600;",
-    "code": f"font-family: {MONO}; background-color: #eff1f3; color: #24292f;",
-    "a": f"color: {LINK}; text-decoration: none;",
-    "ul": "margin-top: 0px; margin-bottom: 8px;",
-    "ol": "margin-top: 0px; margin-bottom: 8px;",
-}
+
+def _styles(c: theme.Colours) -> dict[str, str]:
+    """Per-tag inline styles (Qt honours these; it ignores stylesheets with classes)."""
+    return {
+        "h1": "font-size: 17pt; font-weight: 600; margin-top: 12px; margin-bottom: 6px;",
+        "h2": "font-size: 15pt; font-weight: 600; margin-top: 12px; margin-bottom: 6px;",
+        "h3": "font-size: 13pt; font-weight: 600; margin-top: 10px; margin-bottom: 4px;",
+        "h4": "font-size: 12pt; font-weight: 600; margin-top: 8px; margin-bottom: 4px;",
+        "h5": "font-size: 11pt; font-weight: 600;",
+        "h6": f"font-size: 11pt; font-weight: 600; color: {c.muted};",
+        "p": "margin-top: 0px; margin-bottom: 8px;",
+        "blockquote": f"color: {c.muted}; margin-left: 12px; margin-top: 4px; margin-bottom: 8px;",
+        "th": f"background-color: {c.code_bg}; font-weight: 600;",
+        "code": f"font-family: {MONO}; background-color: {c.code_header}; color: {c.text};",
+        "a": f"color: {c.link}; text-decoration: none;",
+        "ul": "margin-top: 0px; margin-bottom: 8px;",
+        "ol": "margin-top: 0px; margin-bottom: 8px;",
+    }
+
+
 # Shared by user bubbles and replies so both read the same.
 DOCUMENT_CSS = "body { line-height: 140%; } li { margin-bottom: 2px; }"
 
@@ -65,13 +66,15 @@ def _parser() -> MarkdownIt:
     md.add_render_rule("fence", _render_fence)
     md.add_render_rule("code_block", _render_fence)
     md.add_render_rule("table_open", _render_table_open)
-    md.add_render_rule("hr", lambda *_a: f'<hr style="background-color: {BORDER};" />\n')
+    md.add_render_rule(
+        "hr", lambda *_a: f'<hr style="background-color: {theme.colours().strong_border};" />\n'
+    )
     return md
 
 
-@lru_cache(maxsize=1)
-def _formatter() -> HtmlFormatter:
-    return HtmlFormatter(noclasses=True, nowrap=True, style="default")
+@lru_cache(maxsize=2)
+def _formatter(dark: bool) -> HtmlFormatter:
+    return HtmlFormatter(noclasses=True, nowrap=True, style="monokai" if dark else "default")
 
 
 def render(text: str) -> Rendered:
@@ -94,8 +97,9 @@ def render_plain(text: str, limit: int = 20_000) -> str:
     body = html.escape(shown).replace("\n", "<br />")
     if len(text) > limit:
         hidden = len(text) - limit
+        c = theme.colours()
         body += (
-            f'<br /><span style="color: {MUTED}; font-style: italic;">… {hidden:,} more '
+            f'<br /><span style="color: {c.muted}; font-style: italic;">… {hidden:,} more '
             "characters not shown</span>"
         )
     return f'<p style="margin: 0px;">{body}</p>'
@@ -104,18 +108,19 @@ def render_plain(text: str, limit: int = 20_000) -> str:
 def code_block_html(code: str, language: str, index: int) -> str:
     """A padded, bordered box with the language, a Copy link and highlighted code."""
     label = html.escape(language or "text")
-    highlighted = highlight(code, _lexer(language), _formatter()).rstrip("\n")
+    c = theme.colours()
+    highlighted = highlight(code, _lexer(language), _formatter(c.dark)).rstrip("\n")
     return (
         f'<table width="100%" cellspacing="0" cellpadding="8" border="1" '
-        f'style="border-collapse: collapse; border-color: {BORDER}; border-style: solid; '
+        f'style="border-collapse: collapse; border-color: {c.strong_border}; border-style: solid; '
         f'margin-top: 4px; margin-bottom: 10px;">'
-        f'<tr><td style="background-color: {CODE_HEADER_BG}; border-color: {BORDER};">'
+        f'<tr><td style="background-color: {c.code_header}; border-color: {c.strong_border};">'
         f'<table width="100%" cellspacing="0" cellpadding="0" border="0"><tr>'
-        f'<td><span style="color: {MUTED}; font-size: 9pt;">{label}</span></td>'
+        f'<td><span style="color: {c.muted}; font-size: 9pt;">{label}</span></td>'
         f'<td align="right"><a href="{COPY_SCHEME}:{index}" '
-        f'style="color: {LINK}; text-decoration: none; font-size: 9pt;">Copy</a></td>'
+        f'style="color: {c.link}; text-decoration: none; font-size: 9pt;">Copy</a></td>'
         f"</tr></table></td></tr>"
-        f'<tr><td style="background-color: {CODE_BG}; border-color: {BORDER};">'
+        f'<tr><td style="background-color: {c.code_bg}; border-color: {c.strong_border};">'
         f'<pre style="font-family: {MONO}; font-size: 10pt; white-space: pre-wrap; margin: 0px;">'
         f"{highlighted}</pre></td></tr></table>\n"
     )
@@ -148,21 +153,27 @@ def _render_fence(_self: Any, tokens: list[Token], idx: int, _options: Any, env:
     return code_block_html(code, language, len(blocks) - 1)
 
 
+def _render_hr(*_args: Any) -> str:
+    return f'<hr style="background-color: {theme.colours().strong_border};" />\n'
+
+
 def _render_table_open(_self: Any, _tokens: list[Token], _idx: int, _options: Any, _env: Any) -> str:
+    c = theme.colours()
     return (
         f'<table border="1" cellspacing="0" cellpadding="6" style="border-collapse: collapse; '
-        f'border-color: {BORDER}; border-style: solid; margin-top: 4px; margin-bottom: 10px;">\n'
+        f'border-color: {c.strong_border}; border-style: solid; margin-top: 4px; margin-bottom: 10px;">\n'
     )
 
 
-def _style_tokens(tokens: list[Token]) -> None:
+def _style_tokens(tokens: list[Token], styles: dict[str, str] | None = None) -> None:
     """Add inline styles to the tags Qt would otherwise draw too large, too tight or unstyled."""
+    styles = styles or _styles(theme.colours())
     for token in tokens:
         if token.children:
-            _style_tokens(token.children)
+            _style_tokens(token.children, styles)
         if token.nesting == -1:
             continue
-        style = _STYLES.get(token.tag)
+        style = styles.get(token.tag)
         if style is None or token.type in ("fence", "code_block"):
             continue
         existing = token.attrGet("style")

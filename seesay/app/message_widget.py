@@ -50,7 +50,7 @@ class RichText(QTextBrowser):
         self.setOpenLinks(False)
         self.setMinimumWidth(40)
         self.viewport().setAutoFillBackground(False)
-        self.setObjectName("richText")  # transparent background: see theme.STYLESHEET
+        self.setObjectName("richText")  # transparent background: see theme.stylesheet
         self.document().setDocumentMargin(0)
         self.document().setDefaultStyleSheet(markdown.DOCUMENT_CSS)
         self.document().documentLayout().documentSizeChanged.connect(self._fit)

@@ -63,10 +63,11 @@ class ConversationDelegate(QStyledItemDelegate):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = option.rect.adjusted(6, 2, -6, -2)
         state = option.state
+        c = theme.colours()
         if state & QStyle.StateFlag.State_Selected:
-            painter.setBrush(QColor("#e1e8f5"))
+            painter.setBrush(QColor(c.selected))
         elif state & QStyle.StateFlag.State_MouseOver:
-            painter.setBrush(QColor("#eceff3"))
+            painter.setBrush(QColor(c.hover))
         else:
             painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(Qt.PenStyle.NoPen)
@@ -77,10 +78,10 @@ class ConversationDelegate(QStyledItemDelegate):
         painter.setFont(small)
         date_width = painter.fontMetrics().horizontalAdvance(stamp) + 4
         text_rect = rect.adjusted(10, 0, -10, 0)
-        painter.setPen(QColor(theme.MUTED))
+        painter.setPen(QColor(c.muted))
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, stamp)
         painter.setFont(option.font)
-        painter.setPen(QColor(theme.TEXT))
+        painter.setPen(QColor(c.text))
         title_rect = QRect(
             text_rect.left(), text_rect.top(), text_rect.width() - date_width - 8, text_rect.height()
         )
@@ -95,6 +96,7 @@ class Sidebar(QWidget):
     conversation_selected = Signal(int)
     new_chat_requested = Signal()
     conversation_deleted = Signal(int)
+    conversation_renamed = Signal(int)
     notice = Signal(str, str, str)
 
     def __init__(self, store: HistoryStore | None, parent: QWidget | None = None) -> None:
@@ -215,7 +217,11 @@ class Sidebar(QWidget):
 
     def delete_current(self) -> None:
         item = self.list.currentItem()
-        if item is None or self.store is None:
+        if item is not None:
+            self._delete(item)
+
+    def _delete(self, item: QListWidgetItem) -> None:
+        if self.store is None:
             return
         conversation_id = int(item.data(ID_ROLE))
         answer = QMessageBox.question(
@@ -251,15 +257,18 @@ class Sidebar(QWidget):
             self.store.rename_conversation(conversation_id, item.text())
         except StoreError as exc:
             self.notice.emit("store", str(exc), "warning")
+        else:
+            self.conversation_renamed.emit(conversation_id)
         QTimer.singleShot(0, self.refresh)  # not from inside the edit's own signal
 
     def _menu(self, pos: QPoint) -> None:
         item = self.list.itemAt(pos)
         if item is None:
             return
-        self.list.setCurrentItem(item)
+        # The menu acts on the chat under the pointer without opening it: opening it here would
+        # switch the conversation behind the menu while the menu is still up.
         menu = QMenu(self)
-        menu.addAction(self.rename_action)
-        menu.addAction(self.delete_action)
+        menu.addAction("Rename").triggered.connect(lambda: self.list.editItem(item))
+        menu.addAction("Delete…").triggered.connect(lambda: self._delete(item))
         menu.exec(self.list.viewport().mapToGlobal(pos))
         menu.deleteLater()  # one menu per right-click; do not let them pile up as children

@@ -199,7 +199,7 @@ class SketchStudio(QWidget):
         self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image_label.setWordWrap(True)
         self.image_label.setMinimumSize(140, 120)
-        self.image_label.setStyleSheet("QLabel { border: 1px dashed #9aa3b5; color: #5b6478; }")
+        self.image_label.setObjectName("sketchImage")
         self.preview = SandboxedPreview(self)
         self.editor = QPlainTextEdit()
         self.editor.setFont(QFont("DejaVu Sans Mono", 10))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar
 
 
 class StatusPanel:
@@ -23,6 +23,10 @@ class StatusPanel:
         self.progress.hide()
         self.model = QLabel("")
         self.model.setObjectName("modelName")
+        # A long model path or device name is cut at the window's edge (the tooltip has it
+        # whole) rather than holding the window wide.
+        self.model.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.model.setMinimumWidth(1)
         self.speed = QLabel("")
         self.speed.setObjectName("replySpeed")
         bar.addWidget(self.state)
@@ -54,6 +58,7 @@ class StatusPanel:
     def generating(self, busy: bool, ready: bool = True) -> None:
         if busy:
             self.state.setText("● Generating…")
+            self.speed.setText("")  # the last reply's figures are not this one's
         elif ready:
             self.state.setText("● Ready")
 

@@ -40,16 +40,16 @@ from seesay.errors import ConfigError, SeeSayError
 
 log = logging.getLogger(__name__)
 
-# state → (label, text colour, pill background)
-STATES: dict[str, tuple[str, str, str]] = {
-    "idle": ("Voice off", theme.MUTED, "#f0f2f5"),
-    "loading": ("Getting ready…", theme.MUTED, "#f0f2f5"),
-    "listening": ("Listening", "#1a7f37", "#dafbe1"),
-    "push-to-talk": ("Hold Space to talk", "#1a7f37", "#eef9f0"),
-    "hearing you": ("Hearing you", "#9a4700", "#fff1e0"),
-    "thinking": ("Thinking…", "#7d3fd1", "#f1e9fd"),
-    "speaking": ("Speaking", theme.ACCENT, "#e8effd"),
-    "unavailable": ("Voice unavailable", theme.ERROR_TEXT, "#fdecea"),
+# state → (label, text colour); the pill behind it is the colour at low opacity
+STATES: dict[str, tuple[str, str]] = {
+    "idle": ("Voice off", ""),
+    "loading": ("Getting ready…", ""),
+    "listening": ("Listening", "#2da44e"),
+    "push-to-talk": ("Hold Space to talk", "#2da44e"),
+    "hearing you": ("Hearing you", "#d4761a"),
+    "thinking": ("Thinking…", "#8c5ce6"),
+    "speaking": ("Speaking", "accent"),
+    "unavailable": ("No voice", "error"),
 }
 HINTS = {
     "idle": "Click the microphone (Ctrl+Shift+V) for hands-free talk, or hold Space here to talk.",
@@ -61,22 +61,6 @@ HINTS = {
     "speaking": "Talk over it or hold Space to interrupt.",
 }
 SPEED_STEPS = 100  # slider units per 1.0× speed
-
-# Kept with the widget it styles (theme.py holds the app-wide look).
-STYLE = f"""
-QFrame#voicePanel {{ background: #ffffff; border-top: 1px solid #e4e7eb; }}
-QFrame#voicePanel:focus {{ border-top: 1px solid {theme.ACCENT}; }}
-QLabel#voiceHint {{ color: {theme.MUTED}; }}
-QPushButton#talkButton, QPushButton#voiceRetry {{ background: #ffffff; border: 1px solid #d0d7de;
-    border-radius: 8px; padding: 6px 12px; color: {theme.TEXT}; }}
-QPushButton#talkButton:hover, QPushButton#voiceRetry:hover {{ background: #f3f4f6; }}
-QPushButton#talkButton:pressed {{ background: #dafbe1; border-color: #2da44e; }}
-QPushButton#talkButton:disabled {{ color: #a0a7b0; border-color: #e4e7eb; }}
-QToolButton#voiceSettingsButton {{ border: 1px solid transparent; border-radius: 8px; padding: 6px 8px;
-    color: {theme.MUTED}; }}
-QToolButton#voiceSettingsButton:hover {{ background: #f3f4f6; }}
-QToolButton#voiceSettingsButton:checked {{ background: #eef2f8; color: {theme.TEXT}; }}
-"""
 
 
 class VoicePanel(QFrame):
@@ -96,6 +80,7 @@ class VoicePanel(QFrame):
     reply_started = Signal(object, str)  # ReplyRequest, prompt: the chat view shows the turn
     listening_changed = Signal(bool)
     settings_changed = Signal(object)  # {"voice.key": value} the user changed here
+    collapsed_changed = Signal(bool)
     _devices_scanned = Signal(object)  # (devices, input reason, output reason) from the scan thread
 
     def __init__(
@@ -110,7 +95,6 @@ class VoicePanel(QFrame):
         super().__init__(parent)
         self.setObjectName("voicePanel")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setStyleSheet(STYLE)
         self._settings_fn = settings
         self._overrides: dict[str, Any] = {}
         self.persist = persist
@@ -140,15 +124,21 @@ class VoicePanel(QFrame):
         self.talk_button.setToolTip("Push-to-talk: hold while you speak (or hold Space here)")
         self.settings_button = QToolButton()
         self.settings_button.setObjectName("voiceSettingsButton")
-        self.settings_button.setText("Devices")
+        self.settings_button.setText("⚙")
         self.settings_button.setCheckable(True)
         self.settings_button.setToolTip("Microphone, speaker, headset mode and speaking speed")
-        self.retry_button = QPushButton("Check again")
+        self.retry_button = QPushButton("Retry")
         self.retry_button.setObjectName("voiceRetry")
         self.retry_button.setToolTip("Look for sound devices again (after plugging one in)")
+        self.collapse_button = QToolButton()
+        self.collapse_button.setObjectName("voiceCollapse")
+        self.collapse_button.setCheckable(True)
+        self.collapse_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.collapsed = False
+        self._retry_wanted = False
 
         top = QHBoxLayout()
-        top.setSpacing(12)
+        top.setSpacing(8)
         top.addWidget(self.mic_button, 0, Qt.AlignmentFlag.AlignVCenter)
         middle = QVBoxLayout()
         middle.setSpacing(4)
@@ -162,6 +152,7 @@ class VoicePanel(QFrame):
         top.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignVCenter)
         top.addWidget(self.talk_button, 0, Qt.AlignmentFlag.AlignVCenter)
         top.addWidget(self.settings_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        top.addWidget(self.collapse_button, 0, Qt.AlignmentFlag.AlignVCenter)
 
         self.input_combo = self._combo("Microphone to listen to")
         self.output_combo = self._combo("Speaker to answer on")
@@ -202,10 +193,32 @@ class VoicePanel(QFrame):
         self.device_row.setVisible(False)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 8, 16, 8)
+        layout.setContentsMargins(12, 8, 12, 8)
         layout.setSpacing(6)
         layout.addLayout(top)
         layout.addWidget(self.device_row)
+        self.set_collapsed(False)
+
+    def set_collapsed(self, collapsed: bool) -> None:
+        """A slim bar (the microphone and its state) or the full one with hints, meter and devices."""
+        self.collapsed = collapsed
+        for widget in (self.hint_label, self.meter, self.settings_button):
+            widget.setVisible(not collapsed)
+        self.talk_button.setVisible(not collapsed and not self._retry_wanted)
+        if collapsed:
+            self.device_row.hide()
+            self.retry_button.hide()
+        else:
+            self.device_row.setVisible(self.settings_button.isChecked())
+            self.retry_button.setVisible(self._retry_wanted)
+        self.mic_button.setFixedSize(*((32, 32) if collapsed else (56, 56)))
+        self.layout().setContentsMargins(12, 2 if collapsed else 8, 12, 2 if collapsed else 8)
+        self.collapse_button.blockSignals(True)
+        self.collapse_button.setChecked(collapsed)
+        self.collapse_button.blockSignals(False)
+        self.collapse_button.setText("▴" if collapsed else "▾")
+        self.collapse_button.setToolTip("Show the voice controls" if collapsed else "Make the voice bar slim")
+        self.collapsed_changed.emit(collapsed)
 
     @staticmethod
     def _combo(tip: str) -> QComboBox:
@@ -230,6 +243,7 @@ class VoicePanel(QFrame):
         self.talk_button.pressed.connect(self.press)
         self.talk_button.released.connect(self.release)
         self.settings_button.toggled.connect(self.device_row.setVisible)
+        self.collapse_button.toggled.connect(self.set_collapsed)
         self.retry_button.clicked.connect(lambda: self.refresh_devices(rescan=True))
         self.headset_box.toggled.connect(self._on_headset)
         self.speed_slider.valueChanged.connect(self._on_speed_moved)
@@ -345,8 +359,10 @@ class VoicePanel(QFrame):
         self.mic_button.setEnabled(ok)
         self.talk_button.setEnabled(ok)
         self.meter.setEnabled(ok)
-        self.retry_button.setVisible(not ok and not initial)
+        self._retry_wanted = not ok and not initial
+        self.retry_button.setVisible(self._retry_wanted and not self.collapsed)
         self.retry_button.setEnabled(True)
+        self.talk_button.setVisible(not self._retry_wanted and not self.collapsed)  # Retry takes its place
         if initial:
             self.hint_label.setText("Looking for a microphone…")
             return
@@ -459,13 +475,17 @@ class VoicePanel(QFrame):
     def _show_state(self, state: str) -> None:
         self.state = state
         shown = "push-to-talk" if state == "listening" and self._push_to_talk_only() else state
-        text, colour, background = STATES.get(shown, (shown.capitalize(), theme.MUTED, "#f0f2f5"))
+        c = theme.colours()
+        text, name = STATES.get(shown, (shown.capitalize(), ""))
+        colour = {"": c.muted, "accent": c.accent, "error": c.error}.get(name, name)
+        pill = QColor(colour)
+        pill.setAlphaF(0.16)
         self.state_label.setText(f"●  {text}")
         self.state_label.setStyleSheet(
-            f"QLabel#voiceState {{ color: {colour}; background: {background}; "
+            f"QLabel#voiceState {{ color: {colour}; background: {pill.name(QColor.NameFormat.HexArgb)}; "
             "border-radius: 11px; padding: 3px 10px; font-weight: 600; }"
         )
-        self.mic_button.colour = QColor(colour if state not in ("idle", "loading") else theme.ACCENT)
+        self.mic_button.colour = QColor(colour if state not in ("idle", "loading") else c.accent)
         self.mic_button.update()
         hint = HINTS.get(shown)
         if shown == "speaking" and not self.settings().voice.headset:
@@ -492,7 +512,7 @@ class VoicePanel(QFrame):
     @Slot(str)
     def _on_error(self, message: str) -> None:
         self.hint_label.setText(message)
-        self.hint_label.setStyleSheet(f"color: {theme.ERROR_TEXT};")
+        self.hint_label.setStyleSheet(f"color: {theme.colours().error};")
         self.error.emit(message)
 
     @Slot(bool)

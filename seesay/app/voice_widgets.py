@@ -25,11 +25,11 @@ class MicButton(QAbstractButton):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space belongs to push-to-talk on the panel
         self.setFixedSize(56, 56)
-        self.colour = QColor(theme.ACCENT)
+        self.colour = QColor(theme.colours().accent)
         self.level = 0.0
 
     def sizeHint(self) -> QSize:
-        return QSize(56, 56)
+        return self.size()
 
     def set_level(self, level: float) -> None:
         self.level = level
@@ -47,15 +47,16 @@ class MicButton(QAbstractButton):
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(halo)
             p.drawEllipse(r.adjusted(-grow, -grow, grow, grow))
+        c = theme.colours()
         if not self.isEnabled():
-            fill, ink = QColor("#eceef1"), QColor("#a0a7b0")
+            fill, ink = QColor(c.hover), QColor(c.disabled)
         elif on:
-            fill, ink = QColor(self.colour), QColor("#ffffff")
+            fill, ink = QColor(self.colour), QColor(c.on_accent)
         else:
-            fill, ink = QColor("#ffffff"), QColor(theme.TEXT)
+            fill, ink = QColor(c.surface), QColor(c.text)
             if self.underMouse():
-                fill = QColor("#eef2f8")
-        p.setPen(QPen(QColor("#d0d7de"), 1) if not on else Qt.PenStyle.NoPen)
+                fill = QColor(c.hover)
+        p.setPen(QPen(QColor(c.strong_border), 1) if not on else Qt.PenStyle.NoPen)
         p.setBrush(fill)
         p.drawEllipse(r)
         self._draw_mic(p, r, ink)
@@ -108,7 +109,7 @@ class LevelMeter(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         r = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor("#e4e7eb" if self.isEnabled() else "#f0f2f5"))
+        p.setBrush(QColor(theme.colours().border if self.isEnabled() else theme.colours().hover))
         p.drawRoundedRect(r, r.height() / 2, r.height() / 2)
         if self.value > 0.01 and self.isEnabled():
             fill = QRectF(r.x(), r.y(), max(r.height(), r.width() * self.value), r.height())

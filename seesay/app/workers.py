@@ -96,6 +96,7 @@ class EngineWorker(QObject):
     progress = Signal(float, str)
     ready = Signal(str, str)  # model name, device
     load_failed = Signal(str)
+    kept = Signal(str, str, str)  # why the new model failed; the model name and device still in use
     started = Signal(int, int)  # request id, conversation id (-1 when not saved)
     delta = Signal(int, str)
     finished = Signal(int, object)  # request id, stats_info dict
@@ -110,8 +111,8 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def load(self, settings: Settings) -> None:
-        self.wait_for_replies()
-        self._drop_engine()
+        """Load the engine for ``settings``; the working one is replaced only once the new one
+        has loaded, so a model that cannot load never leaves the window without one."""
         self.progress.emit(0.0, "Preparing…")
         try:
             engine = create_engine(settings)
@@ -123,6 +124,8 @@ class EngineWorker(QObject):
             log.exception("model load failed")
             self._fail_load(f"The model could not be loaded ({type(exc).__name__}: {exc}).")
             return
+        self.wait_for_replies()
+        self._drop_engine()
         self.engine = engine
         self.ready.emit(engine.model_name, engine.device)
 
@@ -183,6 +186,9 @@ class EngineWorker(QObject):
         self.finished.emit(request.id, stats_info(stream.stats, status))
 
     def _fail_load(self, message: str) -> None:
+        if self.engine is not None:
+            self.kept.emit(message, self.engine.model_name, self.engine.device)
+            return
         self.load_error = message
         self.load_failed.emit(message)
 
@@ -218,6 +224,7 @@ class EngineHost(QObject):
         self._generate_requested.connect(self.worker.generate)
         self.worker.ready.connect(self._on_ready)
         self.worker.load_failed.connect(self._on_failed)
+        self.worker.kept.connect(self._on_kept)
         self._thread.start()
 
     def load(self, settings: Settings) -> None:
@@ -230,6 +237,10 @@ class EngineHost(QObject):
 
     @Slot(str, str)
     def _on_ready(self, model_name: str, device: str) -> None:
+        self.state, self.model_name, self.device = "ready", model_name, device
+
+    @Slot(str, str, str)
+    def _on_kept(self, _message: str, model_name: str, device: str) -> None:
         self.state, self.model_name, self.device = "ready", model_name, device
 
     @Slot(str)

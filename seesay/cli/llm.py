@@ -7,16 +7,14 @@ import json
 import sys
 from typing import Any
 
+from seesay.cli.chat import add_arguments as add_chat_arguments
+from seesay.cli.chat import run_chat
 from seesay.config import Settings
-from seesay.errors import InputError, SeeSayError
 
 
 def add_commands(sub: Any, bench: Any, parents: list[argparse.ArgumentParser]) -> None:
     chat = sub.add_parser("chat", parents=parents, help="chat in the terminal (streaming, saved to history)")
-    chat.add_argument("--once", metavar="PROMPT", help="send one prompt, print the reply, exit")
-    chat.add_argument("--max-tokens", type=int, help="longest reply in tokens")
-    chat.add_argument("--temperature", type=float, help="0 for deterministic replies")
-    chat.add_argument("--no-history", action="store_true", help="do not save this chat")
+    add_chat_arguments(chat)
     chat.set_defaults(func=_chat)
 
     models = sub.add_parser("models", parents=parents, help="which model would load; recommended models")
@@ -63,55 +61,23 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
-    from seesay.chat import ChatSession
+    return run_chat(args, settings.replace(_overrides(args), source="command line"), _loaded_engine)
+
+
+def _loaded_engine(settings: Settings) -> Any:
+    """The engine for ``settings``, loaded (with a progress bar for a first GGUF conversion)."""
     from seesay.inference import create_engine
 
-    settings = settings.replace(_overrides(args), source="command line")
-    if args.once is not None and not args.once.strip():
-        raise InputError("The prompt is empty; nothing to send.")
     engine = create_engine(settings)
     resolved = getattr(engine, "resolved", None)
     converting = (
         getattr(engine, "backend", "") == "transformers" and resolved is not None and not resolved.ready
     )
     if converting and sys.stderr.isatty():
-        engine.load(_progress_bar())  # first run: show the GGUF conversion
+        engine.load(_progress_bar())
         sys.stderr.write("\n")
-    session = ChatSession(engine, settings, save=not args.no_history)
-    if args.once is not None:
-        _reply(session, args.once)
-        return 0
-    print(
-        f"SeeSay chat with {engine.model_name} — empty line ignored, Ctrl-D or /quit to leave.",
-        file=sys.stderr,
-    )
-    while True:
-        try:
-            prompt = input("you> ")
-        except EOFError:
-            print(file=sys.stderr)
-            return 0
-        if prompt.strip() in ("/quit", "/exit"):
-            return 0
-        if not prompt.strip():
-            continue
-        try:
-            _reply(session, prompt)
-        except KeyboardInterrupt:
-            print("\n[stopped]", file=sys.stderr)
-        except SeeSayError as e:  # the conversation goes on after one failed reply
-            print(f"seesay: error: {e}", file=sys.stderr)
-
-
-def _reply(session: Any, prompt: str) -> None:
-    stream = session.send(prompt)
-    for delta in stream:
-        sys.stdout.write(delta)
-        sys.stdout.flush()
-    sys.stdout.write("\n")
-    sys.stdout.flush()
-    if stream.stats.trim:
-        print(f"note: {stream.stats.trim.describe()}", file=sys.stderr)
+    engine.load()
+    return engine
 
 
 def _models(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,0 +1,187 @@
+"""``seesay chat``: a conversation in the terminal, with a few slash commands.
+
+Replies stream to stdout; notes, prompts and errors go to stderr, so ``--once`` output can
+be piped. Ctrl+C during a reply stops that reply (it is saved as interrupted); at the
+prompt it leaves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from seesay.chat import ChatSession
+from seesay.config import Settings
+from seesay.errors import InputError, SeeSayError
+from seesay.inference.engine import ChatEngine, Stream
+
+HELP = """Commands:
+  /help            this list
+  /new             start a new conversation
+  /resume [N]      list recent conversations, or continue number N of that list
+  /model [NAME]    show the model, or switch to NAME (a folder, .gguf file or Hugging Face id)
+  /quit            leave (also Ctrl-D)
+Anything else is sent to the model. Ctrl+C stops a reply."""
+RECENT = 10
+
+
+def add_arguments(chat: argparse.ArgumentParser) -> None:
+    chat.add_argument("--once", metavar="PROMPT", help="send one prompt, print the reply, exit")
+    chat.add_argument(
+        "--resume",
+        nargs="?",
+        const=-1,
+        type=int,
+        metavar="ID",
+        help="continue the latest conversation (or the one with this id)",
+    )
+    chat.add_argument("--max-tokens", type=int, help="longest reply in tokens")
+    chat.add_argument("--temperature", type=float, help="0 for deterministic replies")
+    chat.add_argument("--no-history", action="store_true", help="do not save this chat")
+
+
+class Terminal:
+    """The interactive loop's state: the engine, the session, and the last list shown."""
+
+    def __init__(
+        self, engine: ChatEngine, settings: Settings, save: bool, load: Callable[[Settings], ChatEngine]
+    ) -> None:
+        self.engine, self.settings, self.save, self._load = engine, settings, save, load
+        self.session = ChatSession(engine, settings, save=save)
+        self._listed: list[int] = []
+
+    def run(self) -> int:
+        say(f"SeeSay chat with {self.engine.model_name} — /help for commands, Ctrl-D or /quit to leave.")
+        while True:
+            try:
+                line = input("you> ")
+            except EOFError:
+                say("")
+                return 0
+            except KeyboardInterrupt:
+                say("")
+                return 0
+            text = line.strip()
+            if not text:
+                continue
+            if text.startswith("/"):
+                if self.command(text) == "quit":
+                    return 0
+                continue
+            try:
+                reply(self.session.send(line))
+            except SeeSayError as e:  # the conversation goes on after one failed reply
+                say(f"seesay: error: {e}")
+
+    def command(self, text: str) -> str | None:
+        name, _, arg = text.partition(" ")
+        arg = arg.strip()
+        if name in ("/quit", "/exit"):
+            return "quit"
+        if name == "/help":
+            say(HELP)
+        elif name == "/new":
+            self.session = ChatSession(self.engine, self.settings, self.session.store, save=self.save)
+            say("New conversation.")
+        elif name == "/resume":
+            self.resume(arg)
+        elif name == "/model":
+            self.model(arg)
+        else:
+            say(f"Unknown command {name}; /help lists them.")
+        return None
+
+    def resume(self, arg: str) -> None:
+        store = self.session.store
+        if store is None:
+            say("History is off (--no-history): there is nothing to resume.")
+            return
+        if not arg:
+            conversations = store.list_conversations()[:RECENT]
+            self._listed = [c.id for c in conversations]
+            if not conversations:
+                say("No saved conversations yet.")
+            for i, c in enumerate(conversations, 1):
+                say(f"  {i:2}. {c.title}")
+            if conversations:
+                say("Continue one with /resume N.")
+            return
+        if not arg.isdigit() or not 1 <= int(arg) <= len(self._listed):
+            say("Say /resume to list conversations, then /resume N with a number from that list.")
+            return
+        self.open(self._listed[int(arg) - 1])
+
+    def open(self, conversation_id: int) -> None:
+        self.session = ChatSession(
+            self.engine, self.settings, self.session.store, conversation_id, save=self.save
+        )
+        shown = self.session.history()[-4:]
+        for m in shown:
+            say(f"{'you' if m['role'] == 'user' else 'seesay'}> {short(m['content'])}")
+        say(f"Continuing ({len(self.session.history())} messages).")
+
+    def model(self, name: str) -> None:
+        if not name:
+            say(f"Model: {self.engine.model_name} on {self.engine.device}")
+            return
+        try:
+            settings = self.settings.replace({"model.name": name}, source="command line")
+            engine = self._load(settings)
+        except SeeSayError as e:
+            say(f"seesay: error: {e} Still using {self.engine.model_name}.")
+            return
+        close = getattr(self.engine, "close", None)
+        if callable(close):
+            close()
+        self.engine, self.settings = engine, settings
+        self.session.engine, self.session.settings = engine, settings
+        say(f"Now using {engine.model_name} on {engine.device}.")
+
+
+def run_chat(args: argparse.Namespace, settings: Settings, load: Callable[[Settings], ChatEngine]) -> int:
+    if args.once is not None and not args.once.strip():
+        raise InputError("The prompt is empty; nothing to send.")
+    engine = load(settings)
+    term = Terminal(engine, settings, not args.no_history, load)
+    if args.resume is not None:
+        store = term.session.store
+        conversations = store.list_conversations() if store is not None else []
+        wanted = [c.id for c in conversations if args.resume in (-1, c.id)]
+        if not wanted:
+            raise InputError(
+                "There is no saved conversation to resume."
+                if args.resume == -1
+                else f"There is no saved conversation with id {args.resume}."
+            )
+        term.open(wanted[0])
+    if args.once is not None:
+        reply(term.session.send(args.once))
+        return 0
+    return term.run()
+
+
+def reply(stream: Stream) -> None:
+    """Print a reply as it streams; Ctrl+C stops it (the model too) and keeps what came."""
+    try:
+        for delta in stream:
+            sys.stdout.write(delta)
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        stream.cancel()
+        sys.stdout.write("\n")
+        say("[stopped]")
+        return
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+    if stream.stats.trim:
+        say(f"note: {stream.stats.trim.describe()}")
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def short(text: str, limit: int = 200) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
