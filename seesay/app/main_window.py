@@ -188,6 +188,15 @@ class MainWindow(QMainWindow):
             self.composer_action,
         ):
             view_menu.addAction(action)
+        view_menu.addSeparator()
+        theme_menu = view_menu.addMenu("Theme")
+        self.theme_actions: dict[str, QAction] = {}
+        for mode, text in (("system", "Like the desktop"), ("light", "Light"), ("dark", "Dark")):
+            action = theme_menu.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(mode == self.settings.appearance.theme)
+            action.triggered.connect(lambda _checked=False, m=mode: self.set_theme(m))
+            self.theme_actions[mode] = action
 
     def _connect(self) -> None:
         worker = self.host.worker
@@ -422,6 +431,8 @@ class MainWindow(QMainWindow):
         self.voice.sync_settings()
         if old.appearance.theme != new.appearance.theme:
             self._apply_theme(new.appearance.theme)
+            for name, action in self.theme_actions.items():
+                action.setChecked(name == new.appearance.theme)
         try:
             persist(changed)
             self.banner.clear("config")
@@ -460,6 +471,19 @@ class MainWindow(QMainWindow):
     def _on_voice_settings(self, changes: dict[str, Any]) -> None:
         """The voice bar saved these itself; keep the window's copy (and the Settings dialog) in step."""
         self._apply_settings(self.settings.replace(changes, source="voice"))
+
+    def set_theme(self, mode: str) -> None:
+        """The View menu's switch: saved like any setting."""
+        for name, action in self.theme_actions.items():
+            action.setChecked(name == mode)
+        if mode == self.settings.appearance.theme:
+            return
+        self._apply_settings(self.settings.replace({"appearance.theme": mode}, source="settings"))
+        self._apply_theme(mode)
+        try:
+            persist({"appearance.theme": mode})
+        except (OSError, ConfigError) as exc:
+            self._notice("config", f"Settings could not be saved: {exc}", "error")
 
     def _apply_settings(self, new: Settings) -> None:
         """The one place the window's parts get new settings (the voice bar reads the window's)."""

@@ -99,7 +99,6 @@ DARK = Colours(
     good="#56d37a",
     good_bg="#173323",
 )
-MODES = ("system", "light", "dark")
 _current = LIGHT
 
 

@@ -169,10 +169,6 @@ class Capture:
     def buffered_s(self) -> float:
         return len(self._ring) / RATE
 
-    @property
-    def dropped_s(self) -> float:
-        return self._ring.dropped / RATE
-
     def stop(self) -> None:
         stream, self._stream = self._stream, None
         self._stopping = True

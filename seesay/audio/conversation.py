@@ -68,13 +68,6 @@ class TurnTiming:
     transcript: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            k: (round(v, 3) if isinstance(v, float) else v)
-            for k, v in self.__dict__.items()
-            if k not in ("extra", "transcript")
-        }
-
 
 def level_of(frame: np.ndarray) -> float:
     """0..1 meter value: RMS in dBFS mapped from -60..0 dB."""

@@ -135,3 +135,49 @@ def test_a_model_that_cannot_load_keeps_the_working_one(
     assert window.host.state == "ready" and window.host.worker.engine is working
     assert window.settings.model.name == str(tiny_model_dir)  # the settings follow the model in use
     window.grab().save(str(shots_dir / "model-kept-1280x800.png"))
+
+
+def test_rename_updates_the_title_and_a_right_click_opens_nothing(qtbot: Any, make_window: Any) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    window = make_window(start=False)
+    store = window.store
+    first = store.create_conversation("First")
+    store.add_message(first, "user", "one")
+    second = store.create_conversation("Second")
+    store.add_message(second, "user", "two")
+    window.sidebar.refresh()
+    window.start()
+    window._open(first)
+    window.sidebar.set_current(first)
+    assert window.windowTitle() == "First — SeeSay"
+    # rename the open chat: the title follows
+    item = next(
+        window.sidebar.list.item(r)
+        for r in range(window.sidebar.list.count())
+        if window.sidebar.list.item(r).text() == "First"
+    )
+    item.setText("Renamed")
+    qtbot.waitUntil(lambda: window.windowTitle() == "Renamed — SeeSay", timeout=2_000)
+    # a right-click on the other chat shows its menu but leaves the open conversation alone
+    other = next(
+        window.sidebar.list.item(r)
+        for r in range(window.sidebar.list.count())
+        if window.sidebar.list.item(r).text() == "Second"
+    )
+    QTimer.singleShot(100, lambda: QApplication.activePopupWidget().close())
+    window.sidebar._menu(window.sidebar.list.visualItemRect(other).center())
+    assert window.chat.conversation_id == first
+    assert [w.text for w in window.chat.view.widgets()] == ["one"]
+
+
+def test_view_menu_switches_the_theme_and_saves_it(qtbot: Any, make_window: Any) -> None:
+    from seesay.config import load_settings
+
+    window = make_window(start=False)
+    window.theme_actions["dark"].trigger()
+    assert theme.colours().dark and window.theme_actions["dark"].isChecked()
+    assert load_settings().appearance.theme == "dark"
+    window.theme_actions["light"].trigger()
+    assert not theme.colours().dark and not window.theme_actions["dark"].isChecked()

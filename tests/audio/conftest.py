@@ -10,6 +10,7 @@ Anything played to ``vmic`` (``pulse.speak(wav)``) is what the microphone hears.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -153,3 +154,20 @@ def write_wav(path: Path, audio: np.ndarray, rate: int = 16000, channels: int = 
     data = np.repeat(audio[:, None], channels, axis=1) if channels > 1 else audio
     sf.write(str(path), data, rate, subtype="PCM_16")
     return path
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case words, punctuation dropped and British spellings made American (Whisper's)."""
+    text = text.lower().replace("colour", "color").replace("favourite", "favorite")
+    return re.sub(r"[^a-z0-9' ]+", " ", text).split()
+
+
+def word_edits(said: str, heard: str) -> int:
+    """Word-level edit distance: substitutions, insertions and deletions."""
+    a, b = words_of(said), words_of(heard)
+    d = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        prev, d[0] = d[0], i
+        for j, y in enumerate(b, 1):
+            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (x != y))
+    return d[-1]

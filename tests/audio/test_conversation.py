@@ -15,7 +15,7 @@ from seesay.audio.vad import Endpointer, SileroVAD
 from seesay.chat import ChatSession
 from seesay.config import Settings
 from seesay.store import HistoryStore
-from tests.audio.conftest import write_wav
+from tests.audio.conftest import word_edits, write_wav
 
 pytestmark = pytest.mark.slow
 
@@ -167,7 +167,8 @@ def test_one_turn_from_a_file(tiny_model_dir, tmp_path, speech16k, synth, transc
     question = _question(tmp_path, speech16k, "How many legs does a spider have?", "q")
     out = tmp_path / "reply.wav"
     result = run_turn_from_file(session, transcriber, synth, Endpointer(SileroVAD()), question, out)
-    assert result.transcript == "How many legs does a spider have?"
+    # Piper's voice is sampled afresh each time, so Whisper may hear "the" for "a": one word of slack
+    assert word_edits("How many legs does a spider have?", result.transcript) <= 1, result.transcript
     assert result.reply and out.stat().st_size > 1000
     lat = result.latency
     assert lat["endpointing_s"] >= 0.5 and lat["stt_s"] > 0

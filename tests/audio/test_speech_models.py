@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import struct
 import tracemalloc
 
@@ -13,7 +12,7 @@ from seesay.audio import audiofile
 from seesay.audio.stt import transcribe_file
 from seesay.audio.vad import EndpointConfig, Endpointer, SileroVAD, frames_of
 from seesay.errors import AudioError
-from tests.audio.conftest import FRONT_CENTER, write_wav
+from tests.audio.conftest import FRONT_CENTER, word_edits, words_of, write_wav
 
 pytestmark = pytest.mark.slow
 
@@ -33,32 +32,18 @@ SENTENCES = [
 ]
 
 
-def _words(text: str) -> list[str]:
-    text = text.lower().replace("colour", "color").replace("favourite", "favorite")
-    return re.sub(r"[^a-z0-9' ]+", " ", text).split()
-
-
-def _edits(a: list[str], b: list[str]) -> int:
-    d = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        prev, d[0] = d[0], i
-        for j, y in enumerate(b, 1):
-            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (x != y))
-    return d[-1]
-
-
 def test_piper_to_whisper_round_trip_wer_under_10_percent(speech16k, transcriber) -> None:
     errors = words = 0
     for s in SENTENCES:
         heard = transcriber.transcribe(speech16k(s)).text
-        errors += _edits(_words(s), _words(heard))
-        words += len(_words(s))
+        errors += word_edits(s, heard)
+        words += len(words_of(s))
     assert errors / words <= 0.10, f"WER {errors / words:.1%}"
 
 
 def test_a_recorded_human_voice(transcriber) -> None:
     r = transcribe_file(transcriber, FRONT_CENTER)
-    assert _words(r.text) == ["front", "center"]
+    assert words_of(r.text) == ["front", "center"]
 
 
 def test_word_timestamps(speech16k) -> None:
@@ -82,7 +67,7 @@ def test_any_rate_channels_and_format(tmp_path, synth, transcriber, rate, channe
     path = tmp_path / f"clip.{fmt}"
     data = np.repeat(audio[:, None], channels, axis=1) if channels > 1 else audio
     sf.write(str(path), data, rate)
-    assert _words(transcribe_file(transcriber, path).text) == ["please", "turn", "off", "the", "lights"]
+    assert words_of(transcribe_file(transcriber, path).text) == ["please", "turn", "off", "the", "lights"]
 
 
 def test_bad_files_are_clear_errors(tmp_path, transcriber) -> None:
@@ -106,7 +91,7 @@ def test_silent_and_truncated_files(tmp_path, speech16k, transcriber) -> None:
     cut = tmp_path / "cut.wav"
     data = whole.read_bytes()
     cut.write_bytes(data[: len(data) // 2])  # header still claims the full length
-    heard = _words(transcribe_file(transcriber, cut).text)
+    heard = words_of(transcribe_file(transcriber, cut).text)
     assert heard[:2] == ["the", "library"]
 
 
@@ -140,7 +125,7 @@ def test_an_hour_long_file_is_streamed_in_bounded_memory(tmp_path, transcriber) 
     assert peak < 50e6  # the whole file as float32 would be 230 MB
 
 
-def test_long_speech_is_windowed_without_losing_words(speech16k, transcriber) -> None:
+def test_long_speech_is_windowed_without_losingwords_of(speech16k, transcriber) -> None:
     from seesay.audio.stt import windows
 
     parts = [speech16k(s) for s in SENTENCES[:6]]
@@ -150,8 +135,8 @@ def test_long_speech_is_windowed_without_losing_words(speech16k, transcriber) ->
     assert len(pieces) >= 3
     assert sum(len(w) for _, w in pieces) == len(audio)
     text = " ".join(transcriber.transcribe(w, offset=s).text for s, w in pieces)
-    expected = [w for s in SENTENCES[:6] for w in _words(s)]
-    assert _edits(expected, _words(text)) / len(expected) <= 0.15
+    expected = [w for s in SENTENCES[:6] for w in words_of(s)]
+    assert word_edits(" ".join(SENTENCES[:6]), text) / len(expected) <= 0.15
 
 
 def _run(endpointer: Endpointer, audio: np.ndarray) -> list[tuple[float, str, float]]:
