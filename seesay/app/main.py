@@ -8,6 +8,7 @@ can read the problem and fix it (Settings) without a terminal.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -68,6 +69,7 @@ def create_application(argv: list[str] | None = None, *, collect_on_gui_thread: 
 
     app = QApplication.instance()
     if not isinstance(app, QApplication):
+        _allow_root_webengine()
         app = QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("SeeSay")
     app.setApplicationDisplayName("SeeSay")
@@ -77,6 +79,15 @@ def create_application(argv: list[str] | None = None, *, collect_on_gui_thread: 
     if collect_on_gui_thread and app.findChild(MainThreadCollector) is None:
         MainThreadCollector(parent=app)
     return app
+
+
+def _allow_root_webengine() -> None:
+    """Chromium refuses to start its sandbox as root, which would leave the page preview blank;
+    for root (containers, kiosks) run it without one. The preview stays cut off from the network
+    and the disk by its request interceptor and page policy (seesay/app/preview.py)."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "QTWEBENGINE_DISABLE_SANDBOX" not in os.environ:
+        log.warning("running as root: the page preview runs without Chromium's sandbox")
+        os.environ["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
 
 
 def build_window(overrides: Mapping[str, Any] | None = None) -> Any:
