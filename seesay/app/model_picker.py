@@ -7,6 +7,7 @@ keeps the working model if the new one cannot be loaded.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -37,6 +38,10 @@ class _Download(QObject):
     progress = Signal(float, str)
     done = Signal(str)  # the repository id, now in the cache
     failed = Signal(str)
+
+
+class _Listing(QObject):
+    ready = Signal(object, str)  # entries, the name to select
 
 
 class ModelPicker(QWidget):
@@ -101,8 +106,20 @@ class ModelPicker(QWidget):
         self.name_edit.setText(name)
 
     def refresh(self, select: str | None = None) -> None:
+        """List the models on a worker thread (the memory check may import torch, the cache scan
+        reads the disk) and fill the table when done; the window never waits for it."""
         select = self.value() if select is None else select
-        self._entries = entries(select)
+        self.status.setText("Looking for models…")
+        listing = _Listing(self)
+        listing.ready.connect(self._show)
+        threading.Thread(
+            target=lambda: listing.ready.emit(entries(select), select), daemon=True, name="seesay-model-list"
+        ).start()
+
+    @Slot(object, str)
+    def _show(self, found: list[Entry], select: str) -> None:
+        self._entries = found
+        self.status.setText("")
         self.table.setRowCount(len(self._entries))
         for row, e in enumerate(self._entries):
             cells = [
@@ -207,6 +224,12 @@ class ModelPicker(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Choose a GGUF model", "", "GGUF models (*.gguf)")
         if path:
             self.set_value(path)
+
+
+def _list(listing: _Listing, select: str) -> None:
+    found = entries(select)
+    with contextlib.suppress(RuntimeError):  # the dialog was closed meanwhile
+        listing.ready.emit(found, select)
 
 
 def _pull(job: Any, repo_id: str) -> None:

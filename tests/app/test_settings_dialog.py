@@ -59,7 +59,7 @@ def test_devices_and_model_are_chosen_from_lists(qtbot: Any) -> None:
     assert dialog.value("voice.input_device") == ""
     picker = dialog.fields["model.name"]
     assert isinstance(picker, ModelPicker)
-    assert picker.table.rowCount() >= 2  # the bundled model and recommendations
+    qtbot.waitUntil(lambda: picker.table.rowCount() >= 2, timeout=10_000)  # bundled + recommended
     assert "bundled" in picker.table.item(0, 0).text() and picker.value() == ""
     picker.table.selectRow(1)
     assert dialog.value("model.name") == picker._entries[1].name != ""

@@ -95,10 +95,11 @@ def test_settings_show_words_and_the_model_picker(qtbot: Any, make_window: Any, 
     dialog = window.open_settings()
     dialog.show_page("Model")
     dialog.resize(760, 560)
+    picker = dialog.fields["model.name"]
+    qtbot.waitUntil(lambda: picker.table.rowCount() >= 2, timeout=10_000)
     qtbot.wait(50)
     assert dialog.grab().save(str(shots_dir / "settings-model-picker.png"))
-    picker = dialog.fields["model.name"]
-    assert picker.isVisible() and picker.table.rowCount() >= 2
+    assert picker.isVisible()
     titles = [picker.table.item(r, 0).text() for r in range(picker.table.rowCount())]
     assert any("bundled" in t for t in titles) and any("Qwen" in t for t in titles)
     assert all(picker.table.item(r, 2).text().endswith("GB") for r in range(picker.table.rowCount()))
