@@ -28,6 +28,7 @@ from typing import Any
 from seesay.config import Settings
 from seesay.errors import ConfigError, EngineError, InputError
 from seesay.inference import context
+from seesay.inference.chunks import ChunkReader
 from seesay.inference.constrained import JSON_LAYOUT, grammar_of
 from seesay.inference.engine import GenerationParams, Message, Progress, Stream
 from seesay.inference.llama_server import Chunk, LlamaServer, ServerOptions, gpu_backends
@@ -212,12 +213,11 @@ class LlamaCppEngine:
                 run.stop.set()
 
     def _consume(self, stream: Stream, run: _Run) -> Iterator[str]:
-        stats = stream.stats
-        finish = None
+        reader = ChunkReader(stream.stats)
         while True:
             if stream.cancelled:
                 run.stop.set()
-                stats.finish_reason = "cancelled"
+                stream.stats.finish_reason = "cancelled"
                 return
             try:
                 kind, value = run.items.get(timeout=_POLL_S)
@@ -229,22 +229,8 @@ class LlamaCppEngine:
                 raise _request_error(value) from value
             if "error" in value:
                 raise EngineError(f"llama.cpp failed: {value['error'].get('message', value['error'])}")
-            usage = value.get("usage")
-            if usage:
-                stats.prompt_tokens = int(usage.get("prompt_tokens") or stats.prompt_tokens)
-                stats.completion_tokens = int(usage.get("completion_tokens") or stats.completion_tokens)
-                details = usage.get("prompt_tokens_details") or {}
-                stats.cached_tokens = int(details.get("cached_tokens") or 0)
-            for choice in value.get("choices") or []:
-                text = (choice.get("delta") or {}).get("content")
-                if text:
-                    if stats.first_token_at is None:
-                        stats.first_token_at = time.perf_counter()
-                    stats.completion_tokens += 1
-                    yield text
-                finish = choice.get("finish_reason") or finish
-        stats.finish_reason = "length" if finish == "length" else "stop"
-        stats.finished_at = time.perf_counter()
+            yield from reader.deltas(value)
+        reader.done()
 
 
 def _request(messages: list[Message], params: GenerationParams, max_tokens: int) -> dict[str, Any]:

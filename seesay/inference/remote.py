@@ -23,6 +23,7 @@ import httpx
 
 from seesay.config import RemoteSettings
 from seesay.errors import RemoteEngineError
+from seesay.inference.chunks import ChunkReader
 from seesay.inference.engine import GenerationParams, Message, Progress, Stream
 
 log = logging.getLogger(__name__)
@@ -240,8 +241,7 @@ class RemoteEngine:
 
     def _consume(self, stream: Stream, reader: _Reader) -> Iterator[str]:
         stats, timeout = stream.stats, self._settings.timeout
-        finish: str | None = None
-        usage: dict[str, Any] = {}
+        chunks = ChunkReader(stats)
         last_progress = time.monotonic()
         while True:
             if stream.cancelled:
@@ -255,14 +255,14 @@ class RemoteEngine:
                 continue
             last_progress = time.monotonic()
             if kind == "exc":
-                if finish and isinstance(value, httpx.RemoteProtocolError):
+                if chunks.finish and isinstance(value, httpx.RemoteProtocolError):
                     break  # reply was complete; the server just hung up before [DONE]
                 raise self._transport_error(value) from value
             if kind == "status":
                 status, body = value
                 raise self._http_error(status, body, "/chat/completions")
             if kind == "eof":
-                if finish:
+                if chunks.finish:
                     break
                 raise RemoteEngineError(
                     f"{self._where} closed the stream before finishing the reply (no [DONE])."
@@ -278,24 +278,8 @@ class RemoteEngine:
             data = line[5:].strip()
             if data == "[DONE]":
                 break
-            chunk = self._parse(data)
-            if isinstance(chunk.get("usage"), dict):
-                usage = chunk["usage"]
-            for choice in chunk.get("choices") or []:
-                if not isinstance(choice, dict) or choice.get("index", 0) != 0:
-                    continue
-                delta = choice.get("delta") or {}
-                content = delta.get("content") if isinstance(delta, dict) else None
-                if isinstance(content, str) and content:
-                    if stats.first_token_at is None:
-                        stats.first_token_at = time.perf_counter()
-                    stats.completion_tokens += 1
-                    yield content
-                finish = choice.get("finish_reason") or finish
-        stats.finish_reason = "length" if finish == "length" else "stop"
-        stats.prompt_tokens = int(usage.get("prompt_tokens") or stats.prompt_tokens)
-        stats.completion_tokens = int(usage.get("completion_tokens") or stats.completion_tokens)
-        stats.finished_at = time.perf_counter()
+            yield from chunks.deltas(self._parse(data))
+        chunks.done()
 
     def _parse(self, data: str) -> dict[str, Any]:
         """One SSE payload as a chunk; an ``error`` object is the server reporting failure mid-stream."""
