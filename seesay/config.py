@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from seesay.errors import ConfigError
-from seesay.paths import config_dir
+from seesay.paths import config_dir, write_private
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are SeeSay, a private assistant running on the user's own computer. "
@@ -222,7 +222,22 @@ class ServerSettings:
         32, "Requests that may wait for each model before new ones get 429 Too Many Requests.", lo=1, hi=4096
     )
     cors_origins: str = _opt(
-        "", "Comma-separated browser origins allowed to call the API (CORS); empty for none."
+        "",
+        "Comma-separated browser origins allowed to call the API (CORS); empty for none. "
+        "'*' (any web site) is refused without the API key.",
+    )
+    max_connections: int = _opt(
+        100,
+        "Open connections `seesay serve` accepts at once; more are answered 503 and closed.",
+        lo=4,
+        hi=10000,
+    )
+    read_timeout_s: float = _opt(
+        15.0,
+        "Seconds a client may take to send a request's headers, or pause while sending its "
+        "body, before the connection is closed.",
+        lo=0.5,
+        hi=3600.0,
     )
 
 
@@ -322,10 +337,7 @@ def load_settings(
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
     path = path or config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(settings.to_toml(), encoding="utf-8")
-    os.replace(tmp, path)
+    write_private(path, settings.to_toml())
     return path
 
 
@@ -382,8 +394,7 @@ def _coerce(key: str, spec: dataclasses.Field[Any], raw: Any, source: str) -> An
     where = f" (from {source})" if source else ""
     try:
         if kind is bool:
-            truthy = str(raw).strip().lower() in {"1", "true", "yes", "on"}
-            value: Any = raw if isinstance(raw, bool) else truthy
+            value: Any = _boolean(raw)
         elif kind is int:
             if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
                 raise ValueError
@@ -405,6 +416,25 @@ def _coerce(key: str, spec: dataclasses.Field[Any], raw: Any, source: str) -> An
     return value
 
 
+_TRUE = frozenset({"true", "yes", "on", "1"})
+_FALSE = frozenset({"false", "no", "off", "0"})
+
+
+def _boolean(raw: Any) -> bool:
+    """Only the usual spellings: a typo must not quietly turn a safety switch off."""
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int) and raw in (0, 1):
+        return bool(raw)
+    if isinstance(raw, str):
+        word = raw.strip().lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+    raise ValueError
+
+
 def _choice_ok(value: str, choices: tuple[str, ...]) -> bool:
     for choice in choices:
         if choice.endswith(":N"):
@@ -417,7 +447,12 @@ def _choice_ok(value: str, choices: tuple[str, ...]) -> bool:
 
 
 def _describe_type(kind: type, meta: Mapping[str, Any]) -> str:
-    name = {int: "a whole number", float: "a number", str: "text", bool: "true or false"}[kind]
+    name = {
+        int: "a whole number",
+        float: "a number",
+        str: "text",
+        bool: "true or false (also yes/no, on/off, 1/0)",
+    }[kind]
     if meta["lo"] is not None:
         return f"{name} from {meta['lo']} to {meta['hi']}"
     return name

@@ -193,7 +193,7 @@ class HistoryStore:
         if not read_only:
             folder = self.path.parent
             try:
-                folder.mkdir(parents=True, exist_ok=True)
+                paths.private_dir(folder)
             except OSError as exc:
                 raise StoreError(
                     f"Cannot create the history folder {folder}: {exc.strerror or exc}. "
@@ -206,6 +206,10 @@ class HistoryStore:
                 )
         try:
             _check_header(self.path)
+            if not read_only:
+                for suffix in ("", "-wal", "-shm"):  # left 0644 by older versions: tighten them too
+                    if suffix == "" or Path(f"{self.path}{suffix}").exists():
+                        paths.private_file(Path(f"{self.path}{suffix}"))
             self._conn = self._connect()
             self._prepare()
         except sqlite3.Error as exc:

@@ -77,3 +77,38 @@ def test_env_names_cover_every_key() -> None:
 def test_bad_env_value_names_source() -> None:
     with pytest.raises(ConfigError, match=r"model\.threads: .*environment"):
         load_settings(Path("/nonexistent.toml"), env={"SEESAY_MODEL_THREADS": "many"})
+
+
+@pytest.mark.parametrize("word", ["enabled", "y", "2", "ture", ""])
+def test_a_boolean_typo_is_refused_not_read_as_false(
+    word: str, seesay_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``require_key_on_loopback = "enabled"`` once turned the API key off."""
+    from seesay.cli import main
+
+    config_path().parent.mkdir(parents=True, exist_ok=True)
+    config_path().write_text(f'[server]\nrequire_key_on_loopback = "{word}"\n')
+    assert main(["serve", "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "server.require_key_on_loopback: expected true or false" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (True, True),
+        ("yes", True),
+        (" On ", True),
+        ("1", True),
+        (1, True),
+        ("false", False),
+        ("NO", False),
+        ("off", False),
+        ("0", False),
+        (0, False),
+    ],
+)
+def test_usual_boolean_spellings(raw: object, expected: bool) -> None:
+    s = Settings().replace({"server.require_key_on_loopback": raw})
+    assert s.server.require_key_on_loopback is expected

@@ -377,6 +377,43 @@ def test_default_path_is_in_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyP
         assert s.path == tmp_path / "data" / "history.sqlite3" and s.path.exists()
 
 
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_user_data_is_private_whatever_the_umask(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from seesay.config import ServerSettings, persist
+    from seesay.server.security import load_or_create_key
+
+    monkeypatch.setenv("SEESAY_HOME", str(tmp_path))
+    old = os.umask(0o022)
+    try:
+        with HistoryStore.open() as s:
+            s.add_message(s.create_conversation("private"), "user", "my secret")
+            wal = Path(f"{s.path}-wal")
+            assert wal.exists()
+            assert (_mode(s.path.parent), _mode(s.path), _mode(wal)) == (0o700, 0o600, 0o600)
+        config = persist({"chat.system_prompt": "hush"})
+        key = Path(load_or_create_key(ServerSettings(), env={}).source)
+        assert (_mode(config.parent), _mode(config), _mode(key)) == (0o700, 0o600, 0o600)
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_history_left_readable_is_tightened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEESAY_HOME", str(tmp_path))
+    with HistoryStore.open() as s:
+        s.create_conversation("older version")
+        path = s.path
+    path.parent.chmod(0o755)
+    path.chmod(0o644)
+    with HistoryStore.open() as s:
+        assert [c.title for c in s.list_conversations()] == ["older version"]
+    assert (_mode(path.parent), _mode(path)) == (0o700, 0o600)
+
+
 # --- kill -9 mid-reply ---------------------------------------------------------------------------
 CHILD = r"""
 import sys, time

@@ -6,12 +6,22 @@ Layers, each enough on its own for most attacks and together for all we test:
    shared with anything), whose ``QWebEngineUrlRequestInterceptor`` blocks every
    request whose scheme is not ``data:``, ``blob:`` or ``about:`` - network and
    ``file:`` alike, for the page, its frames, images, fetch() and workers.
-2. Page settings: local content may not reach remote or file URLs, no plugins, no
+2. What the interceptor never sees: Chromium's switches
+   (:data:`seesay.vision.safety.CHROMIUM_ISOLATION_FLAGS`) stop WebRTC's UDP transports
+   and send every connection Chromium opens by itself (TURN over TCP, ``<link
+   rel=preconnect>``) to a proxy that cannot exist, and a script that runs in the page's
+   own world before any of the page's scripts removes ``RTCPeerConnection`` from it and
+   from every frame it makes. The switches hold for the whole process, so QtWebEngine in
+   SeeSay has no network at all; they take effect only if the first QtWebEngine profile
+   of the process is made here.
+3. Page settings: local content may not reach remote or file URLs, no plugins, no
    windows opened from script, WebRTC restricted to public interfaces (no LAN probing).
-3. Navigation away is refused (``acceptNavigationRequest``), and new windows are never
-   created, so a page cannot replace itself with something else.
-4. A Content-Security-Policy ``<meta>`` forbidding all network access is injected into
-   the page before display (see :mod:`seesay.vision.safety`).
+4. Navigation away is refused (``acceptNavigationRequest``): only the loads this widget
+   starts are let through, so ``location = …``, meta refresh, link clicks and form posts go
+   nowhere, and new windows are never created. Pages run from an opaque origin
+   (``setHtml`` with an ``about:blank`` base: ``window.origin`` is ``"null"``).
+5. A Content-Security-Policy ``<meta>`` forbidding all network access is injected into
+   the page before display, first in its real ``<head>`` (see :mod:`seesay.vision.safety`).
 
 JavaScript stays on: generated pages may have menus and tabs that need it.
 """
@@ -19,11 +29,15 @@ JavaScript stays on: generated pages may have menus and tabs that need it.
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from PySide6.QtCore import QCoreApplication, QObject, QUrl, Signal
 from PySide6.QtWebEngineCore import (
     QWebEnginePage,
     QWebEngineProfile,
+    QWebEngineScript,
     QWebEngineSettings,
     QWebEngineUrlRequestInfo,
     QWebEngineUrlRequestInterceptor,
@@ -31,12 +45,33 @@ from PySide6.QtWebEngineCore import (
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QWidget
 
-from seesay.vision.safety import with_csp
+from seesay.vision.safety import CHROMIUM_ISOLATION_FLAGS, WEBRTC_GUARD, with_csp
 
 log = logging.getLogger(__name__)
 
 ALLOWED_SCHEMES = frozenset({"data", "blob", "about"})
 MAX_HTML_BYTES = 1_900_000  # setHtml goes through a data: URL, limited to 2 MB
+FLAGS_VARIABLE = "QTWEBENGINE_CHROMIUM_FLAGS"
+
+
+@contextmanager
+def chromium_switches() -> Iterator[None]:
+    """Chromium reads its switches once, when QtWebEngine starts (at its first profile), and they
+    hold for the whole process; this module is the only one that uses QtWebEngine. They are put
+    in the environment only while a profile is made, after any it already has (the last of a
+    switch wins), so programs started from the app (a browser, for one) never inherit them."""
+    before = os.environ.get(FLAGS_VARIABLE)
+    current = (before or "").split()
+    os.environ[FLAGS_VARIABLE] = " ".join(
+        [*current, *(f for f in CHROMIUM_ISOLATION_FLAGS if f not in current)]
+    )
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[FLAGS_VARIABLE]
+        else:
+            os.environ[FLAGS_VARIABLE] = before
 
 
 class BlockingInterceptor(QWebEngineUrlRequestInterceptor):
@@ -59,12 +94,30 @@ class SandboxPage(QWebEnginePage):
 
     navigationBlocked = Signal(str)
 
+    def __init__(self, profile: QWebEngineProfile, parent: QObject | None = None) -> None:
+        super().__init__(profile, parent)
+        self._loads_started = 0
+
+    def show_html(self, html: str) -> None:
+        """Load ``html`` from an opaque origin; the one navigation this page will accept next."""
+        self._loads_started += 1
+        self.setHtml(html, QUrl("about:blank"))
+
     def acceptNavigationRequest(
         self, url: QUrl | str, nav_type: QWebEnginePage.NavigationType, is_main_frame: bool
     ) -> bool:
         qurl = QUrl(url) if isinstance(url, str) else url
-        if qurl.scheme().lower() in ("data", "about"):
+        scheme = qurl.scheme().lower()
+        if is_main_frame:
+            # setHtml arrives as a typed data: navigation; whatever a page starts (location=,
+            # meta refresh, links, forms, reload) is renderer-initiated and never "typed".
+            ours = nav_type == QWebEnginePage.NavigationType.NavigationTypeTyped and scheme == "data"
+            if ours and self._loads_started > 0:
+                self._loads_started -= 1
+                return True
+        elif scheme in ("about", "data"):  # srcdoc and data: frames stay inside the page
             return True
+        log.debug("preview refused navigation to %s", qurl.toString()[:200])
         self.navigationBlocked.emit(qurl.toString()[:200])
         return False
 
@@ -77,12 +130,28 @@ class SandboxPage(QWebEnginePage):
         log.debug("preview console: %s", message[:200])
 
 
-def make_profile(parent: QObject | None = None) -> tuple[QWebEngineProfile, BlockingInterceptor]:
-    """A fresh off-the-record profile with the blocking interceptor installed."""
-    profile = QWebEngineProfile(parent)  # no storage name: off the record, nothing touches disk
+def webrtc_guard_script() -> QWebEngineScript:
+    """The WebRTC guard, run in the page's own world before any of its scripts, in every frame."""
+    script = QWebEngineScript()
+    script.setName("seesay-webrtc-guard")
+    script.setSourceCode(WEBRTC_GUARD)
+    script.setInjectionPoint(QWebEngineScript.InjectionPoint.DocumentCreation)
+    script.setWorldId(QWebEngineScript.ScriptWorldId.MainWorld)
+    script.setRunsOnSubFrames(True)
+    return script
+
+
+def make_profile(
+    parent: QObject | None = None, *, guard_webrtc: bool = True
+) -> tuple[QWebEngineProfile, BlockingInterceptor]:
+    """A fresh off-the-record profile with the blocking interceptor and the WebRTC guard installed."""
+    with chromium_switches():
+        profile = QWebEngineProfile(parent)  # no storage name: off the record, nothing touches disk
     assert profile.isOffTheRecord()
     interceptor = BlockingInterceptor(profile)
     profile.setUrlRequestInterceptor(interceptor)
+    if guard_webrtc:
+        profile.scripts().insert(webrtc_guard_script())
     profile.setHttpCacheType(QWebEngineProfile.HttpCacheType.MemoryHttpCache)
     profile.setPersistentCookiesPolicy(QWebEngineProfile.PersistentCookiesPolicy.NoPersistentCookies)
     return profile, interceptor
@@ -112,11 +181,14 @@ def harden(settings: QWebEngineSettings) -> None:
 class SandboxedPreview(QWebEngineView):
     """The preview widget: ``set_html(page)`` shows a page inside the sandbox."""
 
-    def __init__(self, parent: QWidget | None = None, *, inject_csp: bool = True) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, inject_csp: bool = True, guard_webrtc: bool = True
+    ) -> None:
+        """``inject_csp`` and ``guard_webrtc`` exist so tests can show each layer holds alone."""
         super().__init__(parent)
         # The profile must outlive its page; parented to the application it is released
         # after the page (see closeEvent) rather than before it, as a child of this view would be.
-        self.profile, self.interceptor = make_profile(QCoreApplication.instance())  # type: ignore[arg-type]
+        self.profile, self.interceptor = make_profile(QCoreApplication.instance(), guard_webrtc=guard_webrtc)
         self.sandbox_page = SandboxPage(self.profile, self)
         harden(self.sandbox_page.settings())
         self.setPage(self.sandbox_page)
@@ -133,8 +205,8 @@ class SandboxedPreview(QWebEngineView):
                 "<!DOCTYPE html><html><body><p>This page is larger than 2 MB and is not shown in "
                 "the preview. Save it and open it in your browser.</p></body></html>"
             )
-        # about:blank base: relative URLs resolve to nothing reachable.
-        self.sandbox_page.setHtml(shown, QUrl("about:blank"))
+        # about:blank base: an opaque origin, and relative URLs resolve to nothing reachable.
+        self.sandbox_page.show_html(shown)
 
     def closeEvent(self, event: object) -> None:
         # The page must go before its profile, or Qt warns about a profile released in use.

@@ -442,7 +442,8 @@ class SketchStudio(QWidget):
     # --- output -----------------------------------------------------------------------------------
 
     def save_to(self, path: str | Path) -> Path:
-        """Write the current page as one self-contained, network-sealed .html file."""
+        """Write the current page as one self-contained, sealed .html file: the page runs in a
+        sandboxed frame under a no-network CSP, so no browser lets it navigate or fetch anything."""
         from seesay.vision.safety import for_saving
 
         path = Path(path)
@@ -462,12 +463,21 @@ class SketchStudio(QWidget):
                 self.failed.emit(f"Could not save {path}: {e.strerror or e}")
 
     def open_in_browser(self) -> Path | None:
+        """Hand the page to the user's browser as a sealed file (see :meth:`save_to`): the browser
+        has none of the preview's protections, so the file must carry its own."""
         if self.index < 0:
             return None
-        tmp = Path(tempfile.mkdtemp(prefix="seesay-page-")) / "page.html"
-        self.save_to(tmp)
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(tmp)))
-        return tmp
+        from seesay.vision.safety import for_saving
+
+        try:
+            path = Path(tempfile.mkdtemp(prefix="seesay-page-")) / "page.html"
+            path.write_text(for_saving(self.current_html()), encoding="utf-8")
+        except OSError as e:
+            self.failed.emit(f"Could not prepare the page for your browser: {e.strerror or e}")
+            return None
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+            self.failed.emit(f"No web browser opened the page; it is saved at {path}.")
+        return path
 
     def copy_code(self) -> None:
         QGuiApplication.clipboard().setText(self.current_html())

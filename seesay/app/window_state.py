@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from seesay.paths import data_dir
+from seesay.paths import data_dir, write_private
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +44,6 @@ def load() -> WindowState:
 def save(state: WindowState) -> None:
     target = path()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(asdict(state), f)
-        os.replace(tmp, target)
+        write_private(target, json.dumps(asdict(state)))
     except OSError:
         log.warning("could not save the window state", exc_info=True)

@@ -3,11 +3,15 @@
 Microphones deliver 44.1 or 48 kHz, Whisper and Silero want 16 kHz and Piper speaks at
 22.05 kHz; neither scipy nor soxr is a dependency, so this is a small windowed-sinc
 polyphase filter (Kaiser window, ~-80 dB stopband) that keeps only ``taps`` samples of
-history between blocks, so a live stream costs constant memory.
+history between blocks, so a live stream costs constant memory. Each output sample is
+one dot product over ``taps`` gathered inputs; the gather is done for at most
+:data:`BLOCK` outputs at a time, so however long a block handed in, the working memory
+beside its input and output stays a few megabytes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from math import ceil, gcd
 
@@ -16,6 +20,9 @@ import numpy as np
 ZERO_CROSSINGS = 16  # per side of the sinc; filter quality vs. cost
 ROLLOFF = 0.94  # passband edge as a fraction of the lower Nyquist frequency
 KAISER_BETA = 8.0
+# Outputs computed per gather: the index and tap arrays cost ~16 bytes x taps (32 or more)
+# per output, so 4096 keeps them near 2 MB while numpy's per-call overhead stays negligible.
+BLOCK = 4096
 
 
 @lru_cache(maxsize=16)
@@ -58,12 +65,17 @@ class Resampler:
         m_end = (self.up * self._n_in - 1) // self.down + 1 if self._n_in else 0
         if m_end <= self._m:
             return np.zeros(0, dtype=np.float32)
-        m = np.arange(self._m, m_end, dtype=np.int64)
-        t = m * self.down
-        phase, newest = t % self.up, t // self.up
         k = self._h.shape[1]
-        idx = newest[:, None] - np.arange(k)[None, :] - self._buf_start
-        y = np.einsum("mk,mk->m", self._h[phase], self._buf[idx]).astype(np.float32)
+        taps = np.arange(k, dtype=np.int64)
+        y = np.empty(m_end - self._m, dtype=np.float32)
+        for first in range(self._m, m_end, BLOCK):
+            m = np.arange(first, min(first + BLOCK, m_end), dtype=np.int64)
+            t = m * self.down
+            phase, newest = t % self.up, t // self.up
+            idx = (newest - self._buf_start)[:, None] - taps[None, :]
+            y[first - self._m : first - self._m + len(m)] = np.einsum(
+                "mk,mk->m", self._h[phase], self._buf[idx]
+            )
         self._m = m_end
         keep_from = (m_end * self.down) // self.up - (k - 1)  # oldest sample the next output needs
         drop = max(0, keep_from - self._buf_start)
@@ -84,10 +96,36 @@ def resample(x: np.ndarray, src: int, dst: int) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32).reshape(-1)
     if src == dst:
         return x.copy()
+    parts = list(resample_stream([x], src, dst))
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+
+def resample_stream(blocks: Iterable[np.ndarray], src: int, dst: int) -> Iterator[np.ndarray]:
+    """Resample a finite stream of blocks as one signal, yielding as each block arrives.
+
+    Unlike :func:`resample` per block, the filter runs across block boundaries (no clicks
+    from zero padding between them); like it, the filter delay is removed and the total
+    length is ``round(len(input) * dst / src)``, so consecutive pieces line up exactly.
+    """
+    if src == dst:
+        for block in blocks:
+            yield np.asarray(block, dtype=np.float32).reshape(-1)
+        return
     r = Resampler(src, dst)
-    y = np.concatenate([r.process(x), r.flush()])
-    want = round(len(x) * dst / src)
-    return np.ascontiguousarray(y[r.delay : r.delay + want])
+    skip, n_in, n_out = r.delay, 0, 0
+    for block in blocks:
+        block = np.asarray(block, dtype=np.float32).reshape(-1)
+        n_in += len(block)
+        y = r.process(block)
+        dropped = min(skip, len(y))
+        y, skip = y[dropped:], skip - dropped
+        if len(y):
+            n_out += len(y)
+            yield y
+    tail = r.flush()[skip:]
+    tail = tail[: max(0, round(n_in * dst / src) - n_out)]
+    if len(tail):
+        yield tail
 
 
 def to_mono(x: np.ndarray) -> np.ndarray:

@@ -7,6 +7,10 @@ its point. Fenced code blocks are held whole (they become one spoken note), ever
 Markdown line break ends a unit, a run-on sentence is cut at a comma once it grows
 long, and :meth:`SentenceSplitter.flush` returns the unfinished remainder.
 
+:func:`bounded_pieces` serves the synthesizer rather than the reader: whatever the
+text's punctuation, no piece exceeds a character limit, because a voice model's memory
+and its time to the first sound grow with the length of what it is handed at once.
+
 With ``early=True`` (the voice loop) the *first* unit is cut sooner: at a clause
 boundary (comma, colon, dash) once it has a few words, or before a joining word
 ("that", "with", "because"...) once it has several. The listener hears nothing until
@@ -18,6 +22,8 @@ synthesised while it plays.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterator
 
 ABBREVIATIONS = frozenset(
     """
@@ -153,3 +159,61 @@ def split_all(text: str) -> list[str]:
     """Sentences of a finished text (same rules as streaming)."""
     s = SentenceSplitter()
     return s.feed(text) + s.flush()
+
+
+_CLAUSE_END = re.compile(r"[,;:–—](?=\s)|\s[-–—](?=\s)")
+
+
+def bounded_pieces(text: str, limit: int) -> Iterator[str]:
+    """``text`` in stripped pieces of at most ``limit`` characters, each cut at the most natural place.
+
+    Within each window of ``limit`` characters the cut goes after the last sentence end or
+    line break; failing that after the last clause mark (comma, semicolon, colon, dash) in
+    the later two thirds of the window, so a piece is not left tiny; failing that at the
+    last whitespace; and only a single "word" longer than the window is cut inside it
+    (never between a character and its combining marks). The text is walked once, a
+    window at a time, so the cost is linear in its length whatever it holds.
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    n, pos = len(text), 0
+    while pos < n:
+        while pos < n and text[pos].isspace():
+            pos += 1
+        if pos >= n:
+            return
+        if n - pos <= limit:
+            yield text[pos:].strip()
+            return
+        head = text[pos : pos + limit + 1]  # one more character: is the window followed by a space?
+        cut = _piece_end(head, limit)
+        piece = text[pos : pos + cut].strip()
+        if piece:
+            yield piece
+        pos += cut
+
+
+def _piece_end(head: str, limit: int) -> int:
+    """Where to end the piece that starts ``head`` (at most ``limit``; ``head`` holds one more)."""
+    best = 0
+    for m in _END.finditer(head):
+        end = m.end(2)
+        if end > limit:
+            break
+        if m.group(1) == "." and _is_abbreviation(head, m.start(1)):
+            continue
+        best = end
+    newline = head.rfind("\n", 0, limit)
+    best = max(best, newline + 1)
+    if best:
+        return best
+    clauses = [m.end() for m in _CLAUSE_END.finditer(head) if m.end() <= limit]
+    if clauses and clauses[-1] > limit // 3:
+        return clauses[-1]
+    for i in range(limit, 0, -1):
+        if head[i].isspace():
+            return i
+    cut = limit
+    while cut > 1 and unicodedata.combining(head[cut]):
+        cut -= 1
+    return cut

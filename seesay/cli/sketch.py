@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,12 @@ def _sketch(args: argparse.Namespace, settings: Settings) -> int:
     settings = _settings(args, settings)
     if not args.image.exists():
         raise InputError(f"{args.image} does not exist.")
+    # Checked before the sketch is read, so a typo does not cost a whole run.
+    for path, what, example in ((args.output, "page", "page.html"), (args.layout, "layout", "layout.json")):
+        if path:
+            _check_output(path, what, example, image=args.image)
+    if args.output and args.layout and _same_file(args.output, args.layout):
+        raise InputError(f"-o and --layout both name {args.output}; give them different files.")
     engine = None
     if settings.vision.refine_with_llm:
         from seesay.inference import create_engine
@@ -63,11 +70,11 @@ def _sketch(args: argparse.Namespace, settings: Settings) -> int:
         args.image, settings, engine=engine, instruction=args.instruction, progress=progress
     )
     if args.layout:
-        args.layout.write_text(json.dumps(result.layout.to_dict(), indent=2), encoding="utf-8")
+        _write(args.layout, json.dumps(result.layout.to_dict(), indent=2), "layout")
     if args.output:
         from seesay.vision.safety import for_saving
 
-        args.output.write_text(for_saving(result.html), encoding="utf-8")
+        _write(args.output, for_saving(result.html), "page")
         found = len(result.layout.elements)
         print(f"Wrote {args.output} ({found} elements; {result.source}).", file=sys.stderr)
     else:
@@ -75,6 +82,34 @@ def _sketch(args: argparse.Namespace, settings: Settings) -> int:
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:  # a symlink loop: resolving fails, and writing would fail later with a message
+        return False
+
+
+def _check_output(path: Path, what: str, example: str, *, image: Path) -> None:
+    """Fail early, in words, on an output path that cannot be written."""
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give a file name for the {what}, e.g. {path / example}.")
+    parent = path.parent
+    if not parent.is_dir():
+        why = f"{parent} is not a folder" if parent.exists() else f"the folder {parent} does not exist"
+        raise InputError(f"Cannot write the {what} to {path}: {why}.")
+    if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise InputError(f"Cannot write the {what} to {path}: permission denied.")
+    if _same_file(path, image):
+        raise InputError(f"Writing the {what} to {path} would overwrite the sketch; choose another file.")
+
+
+def _write(path: Path, text: str, what: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:  # the disk filled up, or the path changed since it was checked
+        raise InputError(f"Cannot write the {what} to {path}: {e.strerror or e}.") from None
 
 
 def _bench_sketch(args: argparse.Namespace, settings: Settings) -> int:

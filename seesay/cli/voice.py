@@ -1,4 +1,10 @@
-"""CLI commands for voice: ``transcribe``, ``say``, ``voice`` and ``bench voice``."""
+"""CLI commands for voice: ``transcribe``, ``say``, ``voice`` and ``bench voice``.
+
+``transcribe`` and ``say`` run no language model, yet every command inherits the shared
+model flags. Accepting them and doing nothing would run a different model than the one
+asked for, so each flag either picks the model the command does run (``--model``: the
+Whisper model, the Piper voice; ``--device`` for Whisper) or is refused with one line.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +19,26 @@ from seesay.errors import InputError, SeeSayError
 
 
 def add_commands(sub: Any, bench: Any, parents: list[argparse.ArgumentParser]) -> None:
-    tr = sub.add_parser("transcribe", parents=parents, help="speech to text for audio files (any format)")
+    tr = sub.add_parser(
+        "transcribe",
+        parents=parents,
+        help="speech to text for audio files (any format)",
+        description="Speech to text. Here --model names the Whisper model (a size such as base.en, "
+        "a CTranslate2 model folder, or a .pt file for openai-whisper) and --device where it runs; "
+        "both default to the voice settings.",
+    )
     tr.add_argument("files", nargs="+", metavar="FILE", help="wav, flac, mp3, ogg or aiff; any rate")
     tr.add_argument("--language", help="language code such as en; default from settings")
     tr.add_argument("--words", action="store_true", help="print word timings too")
     tr.set_defaults(func=_transcribe)
 
-    say = sub.add_parser("say", parents=parents, help="speak text aloud or into a WAV file")
+    say = sub.add_parser(
+        "say",
+        parents=parents,
+        help="speak text aloud or into a WAV file",
+        description="Text to speech. Here --model names the Piper voice (a .onnx file with its "
+        ".onnx.json beside it); it defaults to the voice settings.",
+    )
     say.add_argument("text", help="what to say")
     say.add_argument("-o", "--output", metavar="FILE", help="write a WAV file instead of playing it")
     say.add_argument("--speed", type=float, help="speaking speed, 1 is natural")
@@ -41,11 +60,19 @@ def add_commands(sub: Any, bench: Any, parents: list[argparse.ArgumentParser]) -
 def _transcribe(args: argparse.Namespace, settings: Settings) -> int:
     from seesay.audio.stt import create_transcriber, transcribe_file
 
+    _refuse_flags(args, "transcribe", "dtype", "remote", "remote_model")
     if args.language is not None:
         settings = settings.replace({"voice.language": args.language}, source="command line")
     if args.words:
         settings = settings.replace({"voice.word_timestamps": True})
+    if args.model is not None:
+        settings = settings.replace({"voice.stt_model": args.model}, source="command line")
+    if args.device is not None:
+        settings = settings.replace({"voice.stt_device": args.device}, source="command line")
     transcriber = create_transcriber(settings.voice)
+    load = getattr(transcriber, "load", None)
+    if load is not None:
+        load()  # a model that cannot load fails once, not once per file
     failed = 0
     for name in args.files:
         try:
@@ -64,6 +91,13 @@ def _transcribe(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failed else 0
 
 
+def _refuse_flags(args: argparse.Namespace, command: str, *names: str) -> None:
+    """Shared model flags that mean nothing to ``command``: an error, not silence."""
+    given = [f"--{n.replace('_', '-')}" for n in names if getattr(args, n, None) is not None]
+    if given:
+        raise InputError(f"seesay {command} does not take {', '.join(given)}; see seesay {command} --help.")
+
+
 def _progress(name: str) -> Any:
     def show(done: float, total: float) -> None:
         frac = f" {done / total:4.0%}" if total else ""
@@ -75,22 +109,30 @@ def _progress(name: str) -> Any:
 
 def _say(args: argparse.Namespace, settings: Settings) -> int:
     from seesay.audio import audiofile
-    from seesay.audio.tts import create_synthesizer
+    from seesay.audio.tts import create_synthesizer, spoken_text
 
-    if not args.text.strip():
-        raise InputError("Nothing to say: the text is empty.")
+    _refuse_flags(args, "say", "device", "dtype", "remote", "remote_model")
+    text = spoken_text(args.text)
+    if not text.strip():
+        what = "empty" if not args.text.strip() else "only control characters"
+        raise InputError(f"Nothing to say: the text is {what}.")
     if args.speed is not None:
         settings = settings.replace({"voice.tts_speed": args.speed}, source="command line")
+    if args.model is not None:
+        settings = settings.replace({"voice.tts_voice": args.model}, source="command line")
     synth = create_synthesizer(settings.voice)
     if args.output:
-        audio = synth.synthesize(args.text)  # type: ignore[attr-defined]
-        audiofile.write_wav(args.output, audio, synth.sample_rate)
-        print(f"wrote {args.output} ({len(audio) / synth.sample_rate:.1f} s)", file=sys.stderr)
+        with audiofile.AudioWriter(args.output, synth.sample_rate) as out:
+            for chunk in synth.stream(text):
+                out.write(chunk)
+            if not out.frames:  # raising inside the block leaves no file behind
+                raise InputError("Nothing to say: the voice makes no sound for this text.")
+        print(f"wrote {args.output} ({out.frames / synth.sample_rate:.1f} s)", file=sys.stderr)
         return 0
     from seesay.audio.playback import Player
 
     with Player(settings.voice.output_device) as player:
-        for chunk in synth.stream(args.text):
+        for chunk in synth.stream(text):
             player.play(chunk, synth.sample_rate)
         player.wait()
         time.sleep(player.latency + 0.05)  # let the device buffer play out

@@ -29,9 +29,24 @@ class Fitted:
     max_new_tokens: int
 
 
-def fit_window(messages: Sequence[Message], count: CountTokens, window: int, max_new_tokens: int) -> Fitted:
-    """The reply gets up to half the window; the conversation is cut (see :func:`fit`) to the rest."""
-    count = _LastCount(count)
+class Cancelled(Exception):
+    """The reply was stopped while its conversation was being fitted."""
+
+
+def fit_window(
+    messages: Sequence[Message],
+    count: CountTokens,
+    window: int,
+    max_new_tokens: int,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> Fitted:
+    """The reply gets up to half the window; the conversation is cut (see :func:`fit`) to the rest.
+
+    ``cancelled`` is asked before each count: a client that goes away while a long history
+    is tokenized frees its worker at once, not when the fitting is done (raises
+    :class:`Cancelled`).
+    """
+    count = _LastCount(_cancellable(count, cancelled))
     reply = min(max_new_tokens, window // 2)
     fitted, trim = fit(messages, count, window - reply)
     prompt = count(fitted)
@@ -40,6 +55,15 @@ def fit_window(messages: Sequence[Message], count: CountTokens, window: int, max
             "The custom instructions alone fill the model's context window; shorten them in Settings."
         )
     return Fitted(fitted, trim, prompt, max(1, min(reply, window - prompt)))
+
+
+def _cancellable(count: CountTokens, cancelled: Callable[[], bool]) -> CountTokens:
+    def checked(messages: Sequence[Message]) -> int:
+        if cancelled():
+            raise Cancelled
+        return count(messages)
+
+    return checked
 
 
 class _LastCount:
@@ -72,6 +96,7 @@ def fit(messages: Sequence[Message], count: CountTokens, budget: int) -> tuple[l
     if len(msgs[last]["content"]) > cap:
         report.truncated_chars += len(msgs[last]["content"]) - cap
         msgs[last] = {"role": msgs[last]["role"], "content": msgs[last]["content"][:cap]}
+    msgs, report.dropped_messages = _beyond_reach(msgs, cap)
     total = count(msgs)
     while total > budget:
         droppable = [i for i, m in enumerate(msgs[:-1]) if m["role"] != "system"]
@@ -90,6 +115,28 @@ def fit(messages: Sequence[Message], count: CountTokens, budget: int) -> tuple[l
         msgs[-1], cut = _truncate(msgs, count, budget)
         report.truncated_chars += cut
     return msgs, report
+
+
+def _beyond_reach(msgs: list[Message], cap: int) -> tuple[list[Message], int]:
+    """Drop, without tokenizing, the old turns that cannot fit whatever the tokenizer.
+
+    Walking back from the newest turn, once the kept text passes ``cap`` characters
+    (``budget * MAX_CHARS_PER_TOKEN``) it is over budget, so that turn and all older
+    ones go. What is left to count exactly is bounded by the window, not by the length
+    of the conversation: a 0.5 MB history costs no more to fit than a window's worth.
+    """
+    last = len(msgs) - 1
+    chars = sum(len(m["content"]) for m in msgs if m["role"] == "system") + len(msgs[last]["content"])
+    oldest_kept = last
+    for i in range(last - 1, -1, -1):
+        if msgs[i]["role"] == "system":
+            continue
+        chars += len(msgs[i]["content"])
+        if chars > cap:
+            break
+        oldest_kept = i
+    kept = [m for i, m in enumerate(msgs) if i >= oldest_kept or m["role"] == "system" or i == last]
+    return kept, len(msgs) - len(kept)
 
 
 def _truncate(msgs: list[Message], count: CountTokens, budget: int) -> tuple[Message, int]:

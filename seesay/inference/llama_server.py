@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from seesay.errors import EngineError, ModelError
+from seesay.errors import EngineError, InputError, ModelError
 from seesay.inference.engine import Message
 
 log = logging.getLogger(__name__)
@@ -171,6 +171,8 @@ class LlamaServer:
             resp = self._http.post(path, json=body)
         except httpx.HTTPError as e:
             raise EngineError(f"llama.cpp did not answer ({e}).") from e
+        if resp.status_code == 400:  # the messages themselves (a template that cannot take them)
+            raise InputError(f"The model cannot take these messages: {_message_of(resp)}")
         if resp.status_code != 200:
             raise EngineError(
                 f"llama.cpp refused {path.lstrip('/')} (HTTP {resp.status_code}): {resp.text[:200]}"
@@ -198,3 +200,11 @@ _live: weakref.WeakSet[LlamaServer] = weakref.WeakSet()
 def _close_all() -> None:
     for server in list(_live):
         server.close(wait_s=5.0)
+
+
+def _message_of(resp: httpx.Response) -> str:
+    """The error message in llama.cpp's JSON answer, else the start of its text."""
+    try:
+        return str(resp.json()["error"]["message"])[:300]
+    except (ValueError, KeyError, TypeError):
+        return resp.text[:200]

@@ -186,7 +186,7 @@ class LlamaCppEngine:
     def count_tokens(self, messages: Sequence[Message]) -> int:
         self.load()
         assert self.server is not None
-        return self.server.count(messages)
+        return self.server.count(_alternating(list(messages)))
 
     def stream(self, messages: Sequence[Message], params: GenerationParams | None = None) -> Stream:
         params = params or GenerationParams.from_settings(self.settings.generation)
@@ -196,7 +196,17 @@ class LlamaCppEngine:
         self.load()
         server, pool = self.server, self.pool
         assert server is not None and pool is not None
-        fit = context.fit_window(messages, server.count, self.window, params.max_new_tokens)
+        try:
+            fit = context.fit_window(
+                _alternating(messages),
+                server.count,
+                self.window,
+                params.max_new_tokens,
+                lambda: stream.cancelled,
+            )
+        except context.Cancelled:
+            stream.stats.finish_reason = "cancelled"
+            return
         stream.stats.trim, stream.stats.prompt_tokens = fit.trim, fit.prompt_tokens
         need = fit.prompt_tokens + fit.max_new_tokens
         if not pool.acquire(need, lambda: stream.cancelled):
@@ -231,6 +241,22 @@ class LlamaCppEngine:
                 raise EngineError(f"llama.cpp failed: {value['error'].get('message', value['error'])}")
             yield from reader.deltas(value)
         reader.done()
+
+
+def _alternating(messages: list[Message]) -> list[Message]:
+    """Runs of messages from one role joined into one turn.
+
+    OpenAI's API takes any order, but llama.cpp's template step refuses a conversation
+    ending in two assistant messages, and chat templates are written for alternating
+    turns; joining keeps every word in order.
+    """
+    out: list[Message] = []
+    for m in messages:
+        if out and out[-1]["role"] == m["role"]:
+            out[-1] = {"role": m["role"], "content": f"{out[-1]['content']}\n\n{m['content']}"}
+        else:
+            out.append(m)
+    return out
 
 
 def _request(messages: list[Message], params: GenerationParams, max_tokens: int) -> dict[str, Any]:

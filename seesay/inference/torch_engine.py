@@ -145,7 +145,13 @@ class TorchEngine:
 
     def _generate(self, stream: Stream, messages: list[Message], params: GenerationParams) -> Iterator[str]:
         self.load()
-        fit = context.fit_window(messages, self.count_tokens, self.max_len, params.max_new_tokens)
+        try:
+            fit = context.fit_window(
+                messages, self.count_tokens, self.max_len, params.max_new_tokens, lambda: stream.cancelled
+            )
+        except context.Cancelled:
+            stream.stats.finish_reason = "cancelled"
+            return
         stream.stats.trim, stream.stats.prompt_tokens = fit.trim, fit.prompt_tokens
         prompt = self._encode(fit.messages)
         params = replace(params, max_new_tokens=fit.max_new_tokens)

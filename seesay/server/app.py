@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from seesay import __version__
 from seesay.config import Settings
-from seesay.errors import SeeSayError
+from seesay.errors import ConfigError, SeeSayError
 from seesay.inference.engine import ChatEngine
 from seesay.server import errors
 from seesay.server.limits import BodyLimitMiddleware, Lane
@@ -104,9 +104,24 @@ def create_app(
     transcriber: Any = None,
     synthesizer: Any = None,
     api_key: str | None = None,
+    host: str | None = None,
     preload: bool = False,
 ) -> FastAPI:
-    """The API app. ``api_key`` None means no key (the caller checks that this is loopback only)."""
+    """The API app served on ``host`` (default ``server.host``).
+
+    ``api_key`` None means no key: the caller checks that ``host`` is loopback.
+    """
+    from seesay.server.security import is_loopback
+
+    loopback = is_loopback(settings.server.host if host is None else host)
+    origins = tuple(o.strip() for o in settings.server.cors_origins.split(",") if o.strip())
+    if "*" in origins:
+        if api_key is None:
+            raise ConfigError(
+                "server.cors_origins: '*' would let every web site drive a server without a key; "
+                "list the origins that may call it, or require the key."
+            )
+        log.warning("server.cors_origins is '*': every web site may call this API (with the key)")
     services = Services(settings, engine, transcriber, synthesizer)
 
     @asynccontextmanager
@@ -127,6 +142,8 @@ def create_app(
         version=__version__,
         lifespan=lifespan,
         description="OpenAI-compatible endpoints over SeeSay's local models.",
+        docs_url=None,  # the interactive pages load their scripts from a CDN; /openapi.json stays
+        redoc_url=None,
     )
     app.state.services = services
     errors.install(app)
@@ -140,14 +157,13 @@ def create_app(
     # Added last = outermost: CORS (when enabled) answers preflights before auth, then auth runs
     # before any body is read, then the size limit.
     app.add_middleware(BodyLimitMiddleware, limit=settings.server.max_body_mb * 1_000_000)
-    app.add_middleware(AuthMiddleware, key=api_key)
-    origins = [o.strip() for o in settings.server.cors_origins.split(",") if o.strip()]
+    app.add_middleware(AuthMiddleware, key=api_key, loopback=loopback, origins=origins)
     if origins:
         from fastapi.middleware.cors import CORSMiddleware
 
         app.add_middleware(
             CORSMiddleware,
-            allow_origins=origins,
+            allow_origins=list(origins),
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
         )

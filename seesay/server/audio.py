@@ -2,9 +2,10 @@
 
 Uploads are spooled to a temporary file and decoded by :mod:`seesay.audio.audiofile`
 (any format FFmpeg reads, any rate), windowed by :func:`~seesay.audio.stt.transcribe_file`
-so long files stay in bounded memory. Speech streams one sentence at a time as
-16-bit PCM, inside a WAV header whose sizes say "unknown length" (as OpenAI's
-streamed WAV does), so playback can start before the whole text is spoken.
+so long files stay in bounded memory; errors name the upload as the client called it,
+never the server's temporary path. Speech streams one sentence (or bounded piece of a
+run-on) at a time as 16-bit PCM, inside a WAV header whose sizes say "unknown length"
+(as OpenAI's streamed WAV does), so playback can start before the whole text is spoken.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from seesay.server.chat_schema import TextOnlyBody
 from seesay.server.errors import APIError
 from seesay.server.limits import CancellingStreamingResponse
 
@@ -52,6 +54,7 @@ async def transcriptions(
     lane = services.transcription_lane
     ticket = lane.reserve()
     suffix = _safe_suffix(file.filename)
+    name = _display_name(file.filename)
 
     def job() -> Any:
         transcriber = services.transcriber(language.lower() if language else None)
@@ -59,7 +62,7 @@ async def transcriptions(
             file.file.seek(0)
             shutil.copyfileobj(file.file, tmp)
             tmp.flush()
-            return transcribe_file(transcriber, tmp.name)
+            return transcribe_file(transcriber, tmp.name, name=name)
 
     result = await lane.run(ticket, job)
     if response_format == "text":
@@ -100,9 +103,15 @@ def _safe_suffix(filename: str | None) -> str:
     return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ".audio"
 
 
-class SpeechRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+def _display_name(filename: str | None) -> str:
+    """How error messages refer to an upload: the client's own file name (without its
+    folders, control characters or excess length), else "the uploaded file"."""
+    base = re.split(r"[\\/]", filename or "")[-1]
+    base = "".join(c for c in base if c.isprintable()).strip()[:100]
+    return f"'{base}'" if base else "the uploaded file"
 
+
+class SpeechRequest(TextOnlyBody):
     model: str = Field("tts-1", max_length=200, description="Any name; the configured Piper voice speaks.")
     input: str = Field(min_length=1, max_length=4096, description="The text to speak.")
     voice: str | dict[str, Any] = Field("default", description="Any name; one voice is configured.")
@@ -116,7 +125,9 @@ class SpeechRequest(BaseModel):
 )
 async def speech(body: SpeechRequest, request: Request) -> CancellingStreamingResponse:
     """Text to speech, streamed sentence by sentence."""
-    if not body.input.strip():
+    from seesay.audio.tts import spoken_text
+
+    if not spoken_text(body.input).strip():
         raise APIError(400, "There is no text to speak in 'input'.", param="input", code="empty_input")
     services = request.app.state.services
     lane = services.speech_lane
@@ -131,14 +142,20 @@ async def speech(body: SpeechRequest, request: Request) -> CancellingStreamingRe
         rate = synth.sample_rate
         if not pcm:
             yield _streaming_wav_header(rate)
-        for chunk in synth.stream(body.input):
-            if stop.is_set():
-                return
-            if pcm and rate != PCM_RATE:
-                from seesay.audio.resample import resample
+        chunks: Iterator[np.ndarray] = synth.stream(body.input)
+        if pcm and rate != PCM_RATE:
+            from seesay.audio.resample import resample_stream
 
-                chunk = resample(chunk, rate, PCM_RATE)
-            yield _to_int16(chunk)
+            chunks = resample_stream(chunks, rate, PCM_RATE)  # one filter across pieces: no seams
+        try:
+            for chunk in chunks:
+                if stop.is_set():
+                    return
+                yield _to_int16(chunk)
+        finally:
+            close = getattr(chunks, "close", None)  # end synthesis (and free the voice) at once
+            if close is not None:
+                close()
 
     chunks = lane.stream(ticket, produce, stop.set)
     media = "audio/pcm" if pcm else "audio/wav"

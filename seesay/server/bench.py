@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from seesay.config import Settings
+from seesay.config import ServerSettings, Settings
 
 MAX_ATTEMPTS = 6
 PROMPTS = (
@@ -38,10 +38,14 @@ PROMPTS = (
 class LoopbackServer:
     """Uvicorn on 127.0.0.1 in a background thread; ``url`` once started."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, server: ServerSettings | None = None) -> None:
         import uvicorn
 
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+        from seesay.server.connections import uvicorn_config
+
+        server = server or ServerSettings()
+        config = uvicorn_config(app, "127.0.0.1", 0, server, log_level="warning")
+        self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="seesay-bench-server", daemon=True)
 
     def __enter__(self) -> LoopbackServer:
@@ -179,7 +183,7 @@ def bench_serve(
     from seesay.server import create_app
 
     engine = create_engine(settings)
-    with LoopbackServer(create_app(settings, engine)) as server:
+    with LoopbackServer(create_app(settings, engine), settings.server) as server:
         t = time.perf_counter()
         warm = asyncio.run(run_clients(server.url, 1, 4))
         load_s = time.perf_counter() - t

@@ -8,13 +8,60 @@ working; options this server cannot honour (``n`` > 1, tools) are refused by nam
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate_at(value: Any, where: str) -> str | None:
+    """Where in a decoded JSON value an unpaired UTF-16 surrogate (JSON ``"\\ud800"``) sits.
+
+    JSON allows such escapes but they are not text: UTF-8 cannot encode them, so the
+    tokenizer, the history and the voice would fail on them deep inside a reply.
+    A decoded pair is one character, so any surrogate left over is a lone one.
+    """
+    if isinstance(value, str):
+        return where if _SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        if isinstance(key, str) and _SURROGATE.search(key):
+            return where or "body"
+        if isinstance(key, int):
+            found = _surrogate_at(item, f"{where}[{key}]")
+        else:
+            found = _surrogate_at(item, f"{where}.{key}" if where else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+
+class TextOnlyBody(_Lenient):
+    """A request body: its text is checked once, up front, for what UTF-8 cannot carry."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_only(cls, data: Any) -> Any:
+        where = _surrogate_at(data, "")
+        if where is not None:
+            raise PydanticCustomError(
+                "unpaired_surrogate",
+                "{where} contains an unpaired UTF-16 surrogate (such as \\ud800), which is not text",
+                {"where": where or "the request"},
+            )
+        return data
 
 
 class ImageURL(_Lenient):
@@ -72,7 +119,7 @@ class ResponseFormat(_Lenient):
         return None
 
 
-class ChatCompletionRequest(_Lenient):
+class ChatCompletionRequest(TextOnlyBody):
     model: str = Field("", description="Any name; the server answers with its loaded chat model.")
     messages: list[ChatMessage] = Field(min_length=1, max_length=1024)
     max_tokens: int | None = Field(None, ge=1, le=32768)

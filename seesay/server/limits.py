@@ -61,6 +61,7 @@ class Lane:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"seesay-{name}")
         self._pending = 0  # queued + running
         self._job_s = 2.0  # moving average of how long a job holds a worker (a guess until measured)
+        self._running: dict[int, float] = {}  # job id → when a worker took it
         self._lock = threading.Lock()
 
     @property
@@ -68,10 +69,17 @@ class Lane:
         return self._pending
 
     def retry_after(self) -> int:
-        """Seconds until a place is likely free: the queue ahead, drained by the workers."""
+        """Seconds until a place is likely free: the queue ahead, drained by the workers.
+
+        A job is assumed to take the recent average, or as long as the longest running one
+        has already taken if that is more: until long replies finish, the average has not
+        seen them, and a client told 2 s would come back to a queue that takes 35.
+        """
         with self._lock:
             waiting = max(0, self._pending - self.workers)
-            return max(1, math.ceil((waiting + 1) / self.workers * self._job_s))
+            now = time.monotonic()
+            job_s = max([self._job_s, *(now - t for t in self._running.values())])
+            return max(1, math.ceil((waiting + 1) / self.workers * job_s))
 
     def reserve(self) -> Ticket:
         """Take a place in the queue or fail fast with 429 (before any response has started)."""
@@ -91,8 +99,16 @@ class Lane:
         with self._lock:
             self._pending -= 1
 
-    def _timed(self, seconds: float) -> None:
+    def _begin(self) -> float:
+        started = time.monotonic()
         with self._lock:
+            self._running[threading.get_ident()] = started
+        return started
+
+    def _timed(self, started: float) -> None:
+        seconds = time.monotonic() - started
+        with self._lock:
+            self._running.pop(threading.get_ident(), None)
             self._job_s = 0.8 * self._job_s + 0.2 * seconds
 
     def background(self, fn: Callable[[], Any]) -> None:
@@ -103,11 +119,11 @@ class Lane:
         """Run ``fn`` on the worker; the ticket is released when it has finished."""
 
         def job() -> T:
-            started = time.monotonic()
+            started = self._begin()
             try:
                 return fn()
             finally:
-                self._timed(time.monotonic() - started)
+                self._timed(started)
                 ticket.release()
 
         future = self._executor.submit(job)
@@ -127,7 +143,7 @@ class Lane:
         items: asyncio.Queue[Any] = asyncio.Queue()
 
         def job() -> None:
-            started = time.monotonic()
+            started = self._begin()
             try:
                 for item in produce():
                     loop.call_soon_threadsafe(items.put_nowait, item)
@@ -135,7 +151,7 @@ class Lane:
             except BaseException as e:  # handed to the reader, which reports it in the stream
                 loop.call_soon_threadsafe(items.put_nowait, _Failure(e))
             finally:
-                self._timed(time.monotonic() - started)
+                self._timed(started)
                 ticket.release()
 
         future = self._executor.submit(job)

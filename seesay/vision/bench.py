@@ -5,12 +5,18 @@ ground truth, and a rendered-page similarity: the page built from the *detected*
 layout and the page built from the *true* layout are both rendered by headless
 Chromium, and the positions of their labelled blocks (relative to the page) are
 compared. That measures what a user sees, not just what the detector returns.
+
+The pages are generated, so Chromium gets them the way any untrusted page is shown:
+sealed (CSP first in the real head, WebRTC removed) and with no route to the network
+(see :mod:`seesay.vision.safety`); its own sandbox is left on unless running as root,
+where Chromium refuses to start with it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import statistics
 import subprocess
@@ -20,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from seesay.config import Settings
-from seesay.vision import evalset, metrics
+from seesay.vision import evalset, metrics, safety
 from seesay.vision import html as page_html
 from seesay.vision.sketch import Layout, Node, analyse_image, build_tree
 
@@ -48,6 +54,29 @@ def chromium() -> str | None:
     return None
 
 
+def chromium_switches(profile: Path, width: int, height: int) -> list[str]:
+    """Headless Chromium for an untrusted page: no network (proxy to nowhere, no name lookups,
+    no background traffic), no WebRTC transports, a throwaway profile."""
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    return [
+        "--headless",
+        *(["--no-sandbox"] if root else []),
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--no-first-run",
+        "--dns-prefetch-disable",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        *safety.CHROMIUM_ISOLATION_FLAGS,
+        f"--user-data-dir={profile}",
+        f"--window-size={width},{height}",
+        "--virtual-time-budget=2000",
+        "--dump-dom",
+    ]
+
+
 def render_blocks(page: str, width: int = 1200, height: int = 900, timeout: float = 60) -> dict[str, Any]:
     """Positions of the page's ``data-kind`` blocks as laid out by headless Chromium."""
     exe = chromium()
@@ -55,22 +84,9 @@ def render_blocks(page: str, width: int = 1200, height: int = 900, timeout: floa
         raise RuntimeError("Chromium not found")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "page.html"
-        path.write_text(page.replace("</body>", _PROBE + "</body>"), encoding="utf-8")
+        path.write_text(safety.sealed(page.replace("</body>", _PROBE + "</body>")), encoding="utf-8")
         proc = subprocess.run(
-            [
-                exe,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-extensions",
-                "--no-first-run",
-                f"--user-data-dir={tmp}/profile",
-                f"--window-size={width},{height}",
-                "--virtual-time-budget=2000",
-                "--dump-dom",
-                path.as_uri(),
-            ],
+            [exe, *chromium_switches(Path(tmp) / "profile", width, height), path.as_uri()],
             capture_output=True,
             text=True,
             timeout=timeout,

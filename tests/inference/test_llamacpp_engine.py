@@ -52,6 +52,19 @@ def test_bundled_gguf_runs_on_llama_cpp_as_it_is(engine: LlamaCppEngine) -> None
     assert stats.prompt_tokens == engine.count_tokens(HELLO)
 
 
+def test_any_order_of_turns_is_taken_as_openai_takes_it(engine: LlamaCppEngine) -> None:
+    """Two assistant messages at the end made llama.cpp's template step refuse (a 500 in the API)."""
+    odd: list[Message] = [
+        {"role": "user", "content": "Hi."},
+        {"role": "user", "content": "What is the capital of France?"},
+        {"role": "assistant", "content": "Let me think."},
+        {"role": "assistant", "content": "The capital of France is"},
+    ]
+    stream = engine.stream(odd, GREEDY)
+    assert stream.text().strip() and stream.stats.finish_reason in ("stop", "length")
+    assert engine.count_tokens(odd) > 10
+
+
 def test_greedy_repeats_and_a_seed_reproduces_a_sampled_reply(engine: LlamaCppEngine) -> None:
     assert engine.stream(HELLO, GREEDY).text() == engine.stream(HELLO, GREEDY).text()
     sampled = GenerationParams(max_new_tokens=24, temperature=1.0, top_k=0, seed=11)

@@ -24,6 +24,12 @@ from seesay.server.security import is_loopback, load_or_create_key
 
 KEY = "test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
+LOCAL = {**AUTH, "Host": "127.0.0.1:8765"}
+
+
+def local(app: Any) -> TestClient:
+    """A client addressing the app as localhost, as the server (bound to loopback) requires."""
+    return TestClient(app, base_url="http://127.0.0.1:8765")
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +52,7 @@ def test_full_queue_answers_429_with_retry_after(tiny_app) -> None:
     assert lane.workers == 1  # the transformers engine has one KV cache
     tickets = [lane.reserve() for _ in range(lane.workers + lane.queue_size)]
     try:
-        r = TestClient(tiny_app).post(
+        r = local(tiny_app).post(
             "/v1/chat/completions",
             headers=AUTH,
             json={"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2},
@@ -56,7 +62,7 @@ def test_full_queue_answers_429_with_retry_after(tiny_app) -> None:
     finally:
         for t in tickets:
             t.release()
-    r = TestClient(tiny_app).post(
+    r = local(tiny_app).post(
         "/v1/chat/completions",
         headers=AUTH,
         json={"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2},
@@ -82,6 +88,32 @@ def test_retry_after_follows_the_queue() -> None:
         t.release()
 
 
+def test_retry_after_counts_the_job_still_running() -> None:
+    """A long reply not yet finished must lengthen the estimate (told 2 s, the queue took 35)."""
+    import asyncio
+    import threading
+    import time
+
+    from seesay.server.errors import APIError
+    from seesay.server.limits import Lane
+
+    lane = Lane("chat", queue_size=3, workers=1)
+    lane._job_s = 0.2  # what recent short jobs took
+    release = threading.Event()
+    running = threading.Thread(target=lambda: asyncio.run(lane.run(lane.reserve(), release.wait)))
+    running.start()
+    waiting = [lane.reserve() for _ in range(3)]
+    time.sleep(1.5)
+    with pytest.raises(APIError) as full:
+        lane.reserve()
+    release.set()
+    running.join()
+    for t in waiting:
+        t.release()
+    # 3 waiting ahead plus this one, one worker, each taking at least the 1.5 s seen so far
+    assert int(full.value.headers["Retry-After"]) >= 6
+
+
 def test_response_format_gives_json_even_from_a_random_model(tiny_app) -> None:
     import json
 
@@ -97,7 +129,7 @@ def test_response_format_gives_json_even_from_a_random_model(tiny_app) -> None:
             },
         },
     }
-    r = TestClient(tiny_app).post(
+    r = local(tiny_app).post(
         "/v1/chat/completions",
         headers=AUTH,
         json={
@@ -116,22 +148,28 @@ def test_response_format_gives_json_even_from_a_random_model(tiny_app) -> None:
 
 def test_response_format_needs_its_schema(tiny_app) -> None:
     hi = [{"role": "user", "content": "hi"}]
-    r = TestClient(tiny_app).post(
+    r = local(tiny_app).post(
         "/v1/chat/completions",
         headers=AUTH,
         json={"model": "m", "messages": hi, "response_format": {"type": "json_schema"}},
     )
     assert r.status_code == 422 and "json_schema" in r.text
     bogus = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "bogus"}}}
-    r = TestClient(tiny_app).post(
+    r = local(tiny_app).post(
         "/v1/chat/completions", headers=AUTH, json={"model": "m", "messages": hi, "response_format": bogus}
     )
     assert r.status_code == 400 and "not valid" in r.json()["error"]["message"]
 
 
 def test_cors_is_off_by_default(tiny_app) -> None:
-    r = TestClient(tiny_app).get("/v1/models", headers={**AUTH, "Origin": "https://evil.example"})
-    assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
+    r = local(tiny_app).get("/v1/models", headers={**AUTH, "Origin": "https://evil.example"})
+    assert r.status_code == 403 and "access-control-allow-origin" not in r.headers
+
+
+def test_listed_origins_get_cors(tiny_model_dir: Path) -> None:
+    app = create_app(Settings().replace({"server.cors_origins": "https://app.example"}), api_key=KEY)
+    r = local(app).get("/v1/models", headers={**AUTH, "Origin": "https://app.example"})
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "https://app.example"
 
 
 def test_keyless_server_answers_loopback_hosts_only(tiny_model_dir: Path) -> None:
@@ -158,7 +196,7 @@ def test_no_key_is_refused_off_loopback(capsys: pytest.CaptureFixture[str]) -> N
 @pytest.mark.slow
 def test_fuzz_no_server_errors(tiny_app) -> None:
     """Every operation, 25 generated requests each: never a 5xx, errors always OpenAI-shaped."""
-    schema = schemathesis.openapi.from_asgi("/openapi.json", tiny_app, headers=AUTH)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", tiny_app, headers=LOCAL)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 4
     for operation in operations:
@@ -172,7 +210,7 @@ def test_fuzz_no_server_errors(tiny_app) -> None:
             suppress_health_check=list(HealthCheck),
         )
         def check(case: Any) -> None:
-            response = case.call(headers=AUTH)
+            response = case.call(headers=LOCAL)
             assert response.status_code < 500, (
                 case.method,
                 case.path,

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,3 +58,101 @@ def test_bench_sketch_reports_metrics_and_stages(capsys: pytest.CaptureFixture[s
     assert report["metrics"]["recall"] >= 0.85 and report["metrics"]["page_similarity"] is not None
     stages = {"load", "preprocess", "shapes", "ocr", "classify", "render", "total"}
     assert stages <= set(report["timings_mean_s"])
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def seesay(*args: str | Path, home: Path) -> subprocess.CompletedProcess:
+    """The real command line, in its own process, as a user runs it."""
+    env = {**os.environ, "SEESAY_HOME": str(home), "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "seesay", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def sketch(tmp_path: Path) -> Path:
+    path = tmp_path / "sketch.png"
+    evalset.make("landing", "clean", seed=0).image.save(path)
+    return path
+
+
+def _bad_paths(tmp: Path, sketch: Path) -> dict[str, tuple[list[str | Path], str]]:
+    (tmp / "a-file").write_text("x")
+    (tmp / "a-folder").mkdir()
+    return {
+        "page-in-missing-folder": (["-o", tmp / "nowhere" / "p.html"], "does not exist"),
+        "page-is-a-folder": (["-o", tmp / "a-folder"], "is a folder"),
+        "page-under-a-file": (["-o", tmp / "a-file" / "p.html"], "is not a folder"),
+        "page-over-the-sketch": (["-o", sketch], "would overwrite the sketch"),
+        "layout-in-missing-folder": (["--layout", tmp / "nowhere" / "l.json"], "does not exist"),
+        "layout-is-a-folder": (["--layout", tmp / "a-folder"], "is a folder"),
+        "layout-under-a-file": (["--layout", tmp / "a-file" / "l.json"], "is not a folder"),
+        "layout-and-page-the-same": (["-o", tmp / "x.html", "--layout", tmp / "x.html"], "different files"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "page-in-missing-folder",
+        "page-is-a-folder",
+        "page-under-a-file",
+        "page-over-the-sketch",
+        "layout-in-missing-folder",
+        "layout-is-a-folder",
+        "layout-under-a-file",
+        "layout-and-page-the-same",
+    ],
+)
+def test_unusable_outputs_are_one_line_before_any_work(
+    case: str, sketch: Path, tmp_path: Path, seesay_home: Path
+) -> None:
+    args, message = _bad_paths(tmp_path, sketch)[case]
+    result = seesay("sketch", sketch, *args, home=seesay_home)
+    _one_line_error(result, message)
+    assert sketch.read_bytes()[:4] == b"\x89PNG"  # the sketch is untouched
+
+
+@pytest.mark.skipif(not Path("/proc/version").is_file(), reason="needs a file no one can write (/proc)")
+def test_a_write_that_fails_late_is_one_line(sketch: Path, seesay_home: Path) -> None:
+    """/proc/version looks writable to root and fails on write: the error comes after the work."""
+    result = seesay("sketch", sketch, "--layout", "/proc/version", home=seesay_home)
+    _one_line_error(result, "/proc/version")
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.mkdir(), "is a folder"),
+        (lambda p: p.write_bytes(b"not an image at all"), "not an image"),
+        (lambda p: p.write_bytes(b""), "is empty"),
+    ],
+    ids=["folder", "not-an-image", "empty"],
+)
+def test_unusable_sketches_are_one_line(make: Any, message: str, tmp_path: Path, seesay_home: Path) -> None:
+    image = tmp_path / "sketch.png"
+    make(image)
+    _one_line_error(seesay("sketch", image, "-o", tmp_path / "p.html", home=seesay_home), message)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_unreadable_sketch_is_one_line(sketch: Path, tmp_path: Path, seesay_home: Path) -> None:
+    sketch.chmod(0)
+    try:
+        _one_line_error(seesay("sketch", sketch, home=seesay_home), "Cannot read")
+    finally:
+        sketch.chmod(0o644)
+
+
+def _one_line_error(result: subprocess.CompletedProcess, message: str) -> None:
+    assert result.returncode == 1, (result.returncode, result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("seesay: error: "), result.stderr
+    assert message in lines[0], lines[0]

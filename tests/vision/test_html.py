@@ -141,4 +141,70 @@ def test_saved_page_is_sealed() -> None:
     saved = safety.for_saving("<!DOCTYPE html><html><head><title>x</title></head><body></body></html>")
     assert saved.index("Made with SeeSay") < saved.index("<html")
     assert "default-src 'none'" in saved and "connect-src 'none'" in saved
+    assert 'sandbox="allow-scripts"' in saved and "allow-same-origin" not in saved
     assert safety.for_saving(saved) == saved
+
+
+def parsed(page: str) -> Any:
+    from selectolax.lexbor import LexborHTMLParser
+
+    return LexborHTMLParser(page.removeprefix("\ufeff"))
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        # <header> is not <head>: the head is implicit, and opens before the header.
+        "<header><h1>Hi</h1></header><p>x</p>",
+        "<!DOCTYPE html><header>x</header><head><title>t</title></head>",
+        # our CSP's text (or <head>) in a comment is only a comment
+        f"<!DOCTYPE html><html><head><!-- {safety.CSP_META} --><title>t</title>",
+        "<!DOCTYPE html><html><!-- <head> --><body><p>x</p>",
+        # "<!-->" is a whole (empty) comment: what follows it is markup
+        "<!DOCTYPE html><!--><img src=x>--><html><head>",
+        '<!doctype html>\n<html lang="a>b">\n<head>\n<title>t</title>',
+        "\ufeff<!DOCTYPE html><HTML><HEAD PROFILE=x><TITLE>t</TITLE>",
+        # a page's own (weaker) CSP comes after ours; policies only ever narrow each other
+        '<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src *">',
+        "<!DOCTYPE html><html/lang=en><head>",
+        "<?xml version='1.0'?><html><head>",
+        "<script>document.write('<head>')</script><p>x",
+        "",
+    ],
+    ids=[
+        "header-first",
+        "header-before-head",
+        "csp-text-in-comment",
+        "head-in-comment",
+        "abrupt-comment",
+        "quoted-angle",
+        "bom-uppercase",
+        "own-weaker-csp",
+        "odd-html-tag",
+        "processing-instruction",
+        "script-first",
+        "empty",
+    ],
+)
+def test_csp_goes_first_in_the_real_head(page: str) -> None:
+    sealed = safety.with_csp(page)
+    first = next(parsed(sealed).head.iter(include_text=True, skip_empty=True))
+    assert first.tag == "meta" and first.attributes == {
+        "http-equiv": "Content-Security-Policy",
+        "content": safety.CSP,
+    }
+    # the page itself is untouched: the same body, and the same head after ours
+    assert parsed(sealed).body.html == parsed(page).body.html
+    rest = [n.html for n in parsed(sealed).head.iter(include_text=True)][1:]
+    assert rest == [n.html for n in parsed(page).head.iter(include_text=True)]
+    assert safety.with_csp(sealed) == sealed  # sealing twice changes nothing
+
+
+def test_pages_for_other_browsers_carry_the_webrtc_guard() -> None:
+    page = "<!DOCTYPE html><html><head><title>t</title></head><body><p>x</p></body></html>"
+    sealed = safety.sealed(page)
+    csp, prefetch, guard, title = list(parsed(sealed).head.iter())
+    assert csp.attributes["http-equiv"] == "Content-Security-Policy"
+    assert prefetch.attributes == {"http-equiv": "x-dns-prefetch-control", "content": "off"}
+    assert guard.tag == "script" and "RTCPeerConnection" in guard.text() and title.tag == "title"
+    assert safety.sealed(sealed) == sealed
