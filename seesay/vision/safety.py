@@ -21,7 +21,8 @@ a reply that would fetch something, and they seal pages that leave the preview:
 
 Left open in a browser we do not start: Chromium opens the TCP connection a
 ``<link rel=preconnect>`` asks for whatever the CSP says (no request is sent on it, but
-the host name is looked up). Where we start Chromium, the flags' dead proxy stops it.
+the host name is looked up). Saved pages lose the hints they carry; one a script adds
+later is still opened. Where we start Chromium, the flags' dead proxy stops it.
 """
 
 from __future__ import annotations
@@ -287,7 +288,7 @@ def scan(html: str) -> tuple[list[str], list[str], str]:
 # --- sealing -----------------------------------------------------------------------------------------
 
 
-def _insert_first_in_head(html: str, block: str) -> str:
+def _insert_first_in_head(html: str, block: str, *, drop_hints: bool = False) -> str:
     """``block`` (head elements) as the first children of the page's real <head>.
 
     The page is parsed by a WHATWG HTML parser (lexbor), so "the real <head>" is the one a
@@ -303,9 +304,15 @@ def _insert_first_in_head(html: str, block: str) -> str:
     ours = list(_head(LexborHTMLParser(f"<head>{block}</head>")).iter())
     tree = LexborHTMLParser(html)
     head = _head(tree)
+    hints = [
+        n for n in tree.css("link[rel]") if _RESOURCE_HINTS & set((n.attributes["rel"] or "").lower().split())
+    ]
     leading = list(head.iter(include_text=True, skip_empty=True))[: len(ours)]
-    if [n.html for n in leading] == [n.html for n in ours]:
+    if [n.html for n in leading] == [n.html for n in ours] and not (drop_hints and hints):
         return html
+    if drop_hints:
+        for hint in hints:
+            hint.decompose()
     first = head.child
     for node in ours:
         if first is None:
@@ -331,10 +338,19 @@ def with_csp(html: str) -> str:
     return _insert_first_in_head(html, CSP_META + "\n")
 
 
+# Links that make a browser connect (or look a name up) ahead of any request: CSP governs the
+# requests, not these connections, so a browser we do not start would still open them.
+_RESOURCE_HINTS = frozenset(
+    {"preconnect", "dns-prefetch", "prefetch", "prerender", "preload", "modulepreload"}
+)
+
+
 def sealed(html: str) -> str:
     """The page for a browser we do not control: CSP, no DNS prefetch and the WebRTC guard,
-    first in <head>, ahead of anything the page says."""
-    return _insert_first_in_head(html, f"{CSP_META}\n{NO_DNS_PREFETCH_META}\n{WEBRTC_GUARD_TAG}\n")
+    first in <head>, ahead of anything the page says; its resource-hint links removed (a
+    hint a script adds later is still opened by Chromium: the one way out left there)."""
+    block = f"{CSP_META}\n{NO_DNS_PREFETCH_META}\n{WEBRTC_GUARD_TAG}\n"
+    return _insert_first_in_head(html, block, drop_hints=True)
 
 
 _WRAPPER = """<!DOCTYPE html>

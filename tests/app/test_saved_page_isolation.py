@@ -72,11 +72,11 @@ def test_csp_is_first_in_the_real_head_of_tricky_pages(tmp_path: Path) -> None:
 
 def test_saved_page_reaches_nothing(tmp_path: Path) -> None:
     """Subresources, fetch, XHR, WebSocket, beacon and WebRTC (STUN and TURN, from the page and
-    from a frame it makes) from a saved page in a plain browser: nothing arrives anywhere.
-    (Not <link rel=preconnect>: Chromium opens that connection whatever a page's CSP says.)"""
+    from a frame it makes) from a saved page in a plain browser: nothing arrives anywhere. The
+    page's <link rel=preconnect>, which Chromium opens whatever a CSP says, is dropped on saving."""
     with listening() as at:
         saved = tmp_path / "saved.html"
-        saved.write_text(safety.for_saving(hostile_page(at, leave=False, preconnect=False)), encoding="utf-8")
+        saved.write_text(safety.for_saving(hostile_page(at, leave=False)), encoding="utf-8")
         (record,) = probe_in_browser([saved], REPORT, late_ms=2000)
         assert record["url"] == saved.as_uri()
         assert _ours_first(_json(record["late"]["main"])["first"])
