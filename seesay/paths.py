@@ -51,7 +51,7 @@ def private_dir(folder: Path) -> Path:
     """
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     if folder in (config_dir(), data_dir(), cache_dir()):
-        _tighten(folder)
+        tighten(folder)
     return folder
 
 
@@ -65,7 +65,7 @@ def private_file(path: Path) -> Path:
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
-        _tighten(path)
+        tighten(path)
     return path
 
 
@@ -80,7 +80,7 @@ def write_private(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _tighten(path: Path) -> None:
+def tighten(path: Path) -> None:
     """Drop the group and other bits of a path we own; another account's is left alone."""
     try:
         st = path.stat()

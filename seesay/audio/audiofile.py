@@ -45,11 +45,7 @@ def _open(path: Path, label: str) -> Any:
         raise AudioError(f"{label}: the file is empty.")
     short = _wav_shortfall(path)
     if short is not None:
-        promised, present = short
-        raise AudioError(
-            f"{label}: the file is cut short (truncated or damaged): its header promises "
-            f"{promised:.1f} s of audio but only {present:.1f} s is there."
-        )
+        raise _cut_short(label, *short)
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as e:
@@ -95,6 +91,13 @@ def _wav_shortfall(path: Path) -> tuple[float, float] | None:
                     f.seek(length + (length & 1), os.SEEK_CUR)
     except OSError:
         return None  # opening it properly reports the problem
+
+
+def _cut_short(label: str, promised_s: float, present_s: float) -> AudioError:
+    return AudioError(
+        f"{label}: the file is cut short (truncated or damaged): its header promises "
+        f"{promised_s:.1f} s of audio but only {present_s:.1f} s is there."
+    )
 
 
 def _reason(e: Exception) -> str:
@@ -169,10 +172,7 @@ def stream(
         where = f" after {produced / rate:.1f} s" if produced else ""
         raise AudioError(f"{label}: the audio is damaged and cannot be decoded{where} ({_reason(damage)}).")
     if declared and decoded < declared:
-        raise AudioError(
-            f"{label}: the file is cut short (truncated or damaged): its header promises "
-            f"{declared / file_rate:.1f} s of audio but only {decoded / file_rate:.1f} s is there."
-        )
+        raise _cut_short(label, declared / file_rate, decoded / file_rate)
     if not produced:
         raise AudioError(f"{label}: contains no audio samples.")
 

@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import secrets
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from seesay.config import ServerSettings
 from seesay.errors import ConfigError
-from seesay.paths import config_dir, private_dir
+from seesay.paths import config_dir, private_dir, tighten
 from seesay.server.errors import error_body
 
 log = logging.getLogger(__name__)
@@ -64,10 +63,7 @@ def load_or_create_key(server: ServerSettings, env: dict[str, str] | None = None
         return ApiKey(given, f"environment ({ENV_KEY})")
     path = key_path(server)
     if path.exists():
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            log.warning("%s was readable by others (mode %o); tightening it to 0600", path, mode)
-            path.chmod(0o600)
+        tighten(path)
         value = path.read_text(encoding="utf-8").strip()
         if not value:
             raise ConfigError(f"server.api_key_file: {path} is empty; delete it to get a new key.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,14 @@ from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 
 from seesay.vision import safety
-from tests.app.isolation import hostile_page, listening, probe_in_browser, tricky_pages, way_out_pages
+from tests.app.isolation import (
+    Listeners,
+    hostile_page,
+    listening,
+    probe_in_browser,
+    tricky_pages,
+    way_out_pages,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -47,17 +55,29 @@ def _json(value: Any) -> dict[str, Any]:
     return json.loads(value) if isinstance(value, str) and value.startswith("{") else {}
 
 
+def _write_pages(
+    folder: Path,
+    pages: Callable[[Listeners], dict[str, str]],
+    *kinds: tuple[str, Listeners, Callable[[str], str]],
+) -> tuple[list[str], list[Path]]:
+    """Each kind's pages (aimed at its own listeners), sealed its way, as files: ("kind/name", path)."""
+    names: list[str] = []
+    files: list[Path] = []
+    for kind, at, seal in kinds:
+        (folder / kind).mkdir()
+        for name, page in pages(at).items():
+            path = folder / kind / f"{name}.html"
+            path.write_text(seal(page), encoding="utf-8")
+            names.append(f"{kind}/{name}")
+            files.append(path)
+    return names, files
+
+
 def test_csp_is_first_in_the_real_head_of_tricky_pages(tmp_path: Path) -> None:
     with listening() as sealed_at, listening() as old_at:
-        names: list[str] = []
-        files: list[Path] = []
-        for kind, at, seal in (("sealed", sealed_at, safety.with_csp), ("old", old_at, _old_with_csp)):
-            (tmp_path / kind).mkdir()
-            for name, page in tricky_pages(at).items():
-                path = tmp_path / kind / f"{name}.html"
-                path.write_text(seal(page), encoding="utf-8")
-                names.append(f"{kind}/{name}")
-                files.append(path)
+        names, files = _write_pages(
+            tmp_path, tricky_pages, ("sealed", sealed_at, safety.with_csp), ("old", old_at, _old_with_csp)
+        )
         records = probe_in_browser(files, REPORT, late_ms=800)
         for name, record in zip(names, records, strict=True):
             report = _json(record["late"]["main"])
@@ -91,18 +111,12 @@ def test_saved_page_cannot_navigate_away(tmp_path: Path) -> None:
     """location=, top.location, window.open, meta refresh (static and scripted), link clicks
     and form posts: from a saved page none reaches the listener; with the CSP alone, most do."""
     with listening() as saved_at, listening() as csp_only_at:
-        names: list[str] = []
-        files: list[Path] = []
-        for kind, at, seal in (
+        names, files = _write_pages(
+            tmp_path,
+            way_out_pages,
             ("saved", saved_at, safety.for_saving),
             ("csp-only", csp_only_at, safety.with_csp),
-        ):
-            (tmp_path / kind).mkdir()
-            for name, page in way_out_pages(at).items():
-                path = tmp_path / kind / f"{name}.html"
-                path.write_text(seal(page), encoding="utf-8")
-                names.append(f"{kind}/{name}")
-                files.append(path)
+        )
         records = probe_in_browser(files, REPORT, early_ms=200, late_ms=1800)
         for name, record, path in zip(names, records, files, strict=True):
             if not name.startswith("saved/"):
