@@ -8,7 +8,9 @@ the ~17 s GGUF conversion happens once per test run.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,3 +104,15 @@ def tiny_model_dir(tokenizer_dir: Path, tmp_path_factory: pytest.TempPathFactory
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def bundled_llama() -> Iterator[Any]:
+    """The bundled SmolLM2 GGUF on the project's llama.cpp engine, as the window loads it (once)."""
+    from seesay.config import Settings
+    from seesay.inference import create_engine
+
+    engine = create_engine(Settings())
+    engine.load()
+    yield engine
+    engine.close()

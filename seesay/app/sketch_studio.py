@@ -1,11 +1,18 @@
 """Sketch studio: the sketch, its live page and the code side by side; revise, undo, save.
 
-Image analysis, OCR and generation run on a thread pool (one task at a time); the UI
-thread only shows results, so the window stays responsive while OCR takes a second.
-Every generated or revised page is a *version*: undo/redo walk through them, and a
-hand edit in the code editor becomes a new version the first time it is changed.
-The preview is the network-isolated ``SandboxedPreview``; saved pages are sealed with
-a no-network CSP and a header comment (see :mod:`seesay.vision.safety`).
+Image analysis, OCR and generation run on a thread pool; the UI thread only shows
+results, so the window stays responsive while OCR takes a second. A revision applies
+what the rule edits understand at once (milliseconds, see :mod:`seesay.vision.revision`)
+and sends only the rest to a model, in the background, with a Stop that cancels the
+model's stream at the next token; the chat engine runs several replies at once, so a
+revision does not hold up the chat. A result that arrives after Stop, or after another
+sketch was opened, is dropped.
+
+Every generated or revised page is a *version* of its sketch's history: undo/redo walk
+that history and never another sketch's, and a hand edit in the code editor becomes a
+new version the first time it is changed. The preview is the network-isolated
+``SandboxedPreview``; saved pages are sealed with a no-network CSP and a header comment
+(see :mod:`seesay.vision.safety`).
 """
 
 from __future__ import annotations
@@ -13,7 +20,10 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
+import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +146,59 @@ class ScaledImage(QLabel):
             )
 
 
+@dataclass
+class History:
+    """One sketch's versions of its page, oldest first: undo and redo walk this list only,
+    so a new sketch starts a new history and Undo can never show another sketch's page."""
+
+    versions: list[tuple[str, str]] = field(default_factory=list)  # (html, description)
+    index: int = -1
+    hand_edit: bool = False  # the current version is a hand edit still being typed
+
+    def push(self, page: str, description: str) -> None:
+        del self.versions[self.index + 1 :]
+        self.versions.append((page, description))
+        self.index = len(self.versions) - 1
+        self.hand_edit = False
+
+
+class StoppableEngine:
+    """The chat engine as one revision sees it: :meth:`stop` cancels every stream the
+    revision opened (at the next token) and any it opens afterwards, from any thread."""
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+        self._streams: list[Any] = []
+        self._lock = threading.Lock()
+        self.stopped = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    def stream(self, messages: Any, params: Any = None) -> Any:
+        stream = self._engine.stream(messages, params)
+        with self._lock:
+            self._streams.append(stream)
+            if self.stopped:
+                stream.cancel()
+        return stream
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopped = True
+            streams = list(self._streams)
+        for stream in streams:
+            stream.cancel()
+
+
+@dataclass(eq=False)
+class _Running:
+    """The task whose result the studio is waiting for; ``stop`` is None when it cannot be stopped."""
+
+    stop: Callable[[], None] | None = None
+    stopped_text: str = ""
+
+
 class SketchStudio(QWidget):
     """The whole sketch-to-website view; ``open_image(path)`` starts a generation."""
 
@@ -157,15 +220,33 @@ class SketchStudio(QWidget):
         self.engine_provider = engine_provider
         self.image_path: Path | None = None
         self.layout_json: dict[str, Any] | None = None
-        self.versions: list[tuple[str, str]] = []  # (html, description)
-        self.index = -1
+        self.history = History()
         self.busy = False
-        self._hand_version = False
+        self._running: _Running | None = None
         self._tasks: set[BackgroundTask] = set()
         self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
+        # Two threads: a stopped revision may still be winding down (a vision model finishes its
+        # step) while the next sketch is read.
+        self.pool.setMaxThreadCount(2)
         self.setAcceptDrops(True)
         self._build()
+
+    @property
+    def versions(self) -> list[tuple[str, str]]:
+        """The current sketch's versions (html, description)."""
+        return self.history.versions
+
+    @versions.setter
+    def versions(self, versions: list[tuple[str, str]]) -> None:
+        self.history.versions = versions
+
+    @property
+    def index(self) -> int:
+        return self.history.index
+
+    @index.setter
+    def index(self, index: int) -> None:
+        self.history.index = index
 
     # --- UI ---------------------------------------------------------------------------------------
 
@@ -218,9 +299,13 @@ class SketchStudio(QWidget):
         self.prompt = QLineEdit()
         self.prompt.setPlaceholderText("Ask for a change, e.g. “make the header dark blue and add a footer”")
         self.revise_button = QPushButton("Revise")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop the model's revision; the page stays as it is (Esc)")
+        self.stop_button.hide()
         prompt_row = QHBoxLayout()
         prompt_row.addWidget(self.prompt, 1)
         prompt_row.addWidget(self.revise_button)
+        prompt_row.addWidget(self.stop_button)
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
@@ -244,11 +329,15 @@ class SketchStudio(QWidget):
         self.browser_button.clicked.connect(self.open_in_browser)
         self.copy_button.clicked.connect(self.copy_code)
         self.revise_button.clicked.connect(self._revise_from_prompt)
+        self.stop_button.clicked.connect(self.stop)
         self.prompt.returnPressed.connect(self._revise_from_prompt)
+        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        escape.activated.connect(self.stop)
         self._edit_timer = QTimer(self, singleShot=True, interval=400)
         self._edit_timer.timeout.connect(self._apply_hand_edit)
         self.editor.textChanged.connect(self._edit_timer.start)
-        QShortcut(QKeySequence.StandardKey.Paste, self, activated=self.paste)
+        QShortcut(QKeySequence.StandardKey.Paste, self).activated.connect(self.paste)
         self.failed.connect(self._show_error)
         self._refresh_buttons()
 
@@ -264,6 +353,10 @@ class SketchStudio(QWidget):
     def _set_busy(self, busy: bool, text: str = "") -> None:
         self.busy = busy
         self.progress.setVisible(busy)
+        stoppable = busy and self._running is not None and self._running.stop is not None
+        self.stop_button.setVisible(stoppable)
+        self.revise_button.setVisible(not stoppable)
+        self.editor.setReadOnly(busy)  # an edit now would be lost under the result
         if text:
             self.status.setText(text)
         self._refresh_buttons()
@@ -277,11 +370,11 @@ class SketchStudio(QWidget):
     def open_image(self, path: str | Path) -> bool:
         """Start analysing ``path``; False (with a message) when busy or not an image file."""
         path = Path(path)
-        if self.busy:
-            self.message.emit("Still working on the previous image.")
-            return False
         if path.is_dir() or path.suffix.lower() not in EXTENSIONS:
             self.failed.emit(f"{path.name} is not an image (PNG, JPEG, WebP, BMP, GIF or TIFF).")
+            return False
+        if self.busy and not self.stop():  # a revision of the old sketch gives way to the new one
+            self.message.emit("Still reading the previous sketch.")
             return False
         self.image_path = path
         self.image_label.set_image(QPixmap(str(path)))
@@ -301,6 +394,7 @@ class SketchStudio(QWidget):
         self.layout_json = result.layout.to_dict()
         found = len(result.layout.elements)
         note = "; ".join(result.notes)
+        self.history = History()  # a new sketch, a new history
         self._push(result.html, f"from the sketch ({result.source})")
         total = sum(v for k, v in result.timings.items())
         self.status.setText(f"Found {found} elements in {total:.1f} s." + (f" {note}." if note else ""))
@@ -350,46 +444,124 @@ class SketchStudio(QWidget):
             self.revise(text)
 
     def revise(self, instruction: str) -> bool:
-        if self.busy or self.index < 0:
+        """Apply ``instruction`` to the page: rule edits now, the rest through a model in the
+        background. False when there is no page or a revision is still running."""
+        instruction = instruction.strip()
+        if not instruction:
             return False
-        page, engine_provider = self.current_html(), self.engine_provider
+        if self.index < 0:
+            self.failed.emit("Open a sketch first: there is no page to revise yet.")
+            return False
+        if self.busy:
+            self.message.emit("Still working; stop the revision first or wait for it.")
+            return False
+        from seesay.vision.revision import apply_rules, not_understood
+
+        started = time.perf_counter()
+        rules = apply_rules(self.current_html(), instruction)
+        log.info("rule revision in %.1f ms", (time.perf_counter() - started) * 1000)
+        if rules.done:
+            self._push(rules.html, instruction if not rules.unknown else " ".join(rules.done))
+        notes = rules.done + rules.refused
+        if not rules.unknown:
+            self._report(notes, changed=bool(rules.done))
+            return True
+        rest = " and ".join(rules.unknown)
+        engine = self.engine_provider() if self.engine_provider else None
+        if engine is None and not self.settings.vision.vlm_model.strip():
+            self._report([*notes, not_understood(rest, changed=bool(rules.done))], changed=bool(rules.done))
+            return True
+        self._revise_with_model(rest, engine, notes, ruled=bool(rules.done))
+        return True
+
+    def _revise_with_model(self, instruction: str, engine: Any, notes: list[str], *, ruled: bool) -> None:
+        """Ask the model (or the vision model the settings name) for ``instruction``, stoppably;
+        ``notes`` say what the rule edits (``ruled``: some were applied) did before."""
+        page, history = self.current_html(), self.history
         settings, image = self.settings, self.image_path
+        stoppable = StoppableEngine(engine) if engine is not None else None
 
         def work(progress: Callable[[str], None]) -> Any:
             from seesay.vision.pipeline import revise
 
-            engine = engine_provider() if engine_provider else None
-            return revise(page, instruction, engine=engine, settings=settings, image=image)
+            return revise(page, instruction, engine=stoppable, settings=settings, image=image)
 
         def done(result: Any) -> None:
-            if result.source == "unchanged":
-                self.status.setText("; ".join(result.notes))
+            if history is not self.history:  # another sketch is open now: this page is not on screen
                 return
-            self.prompt.clear()
-            self._push(result.html, instruction)
-            self.status.setText("; ".join(result.notes))
+            changed = result.source in ("model", "vlm", "rules") and result.html.strip() != page.strip()
+            if changed:
+                self._push(result.html, instruction)
+            self._report([*notes, *result.notes], changed=changed or ruled)
 
-        self._run(work, done, "Revising…")
+        so_far = " ".join(notes) + " " if notes else ""
+        wait = ""
+        if engine is not None and int(getattr(engine, "parallel", 1)) < 2:
+            wait = " Chat replies wait until it ends or you stop it."
+        stopped = f"Stopped the model: “{instruction}” is not applied" + (
+            "." if ruled else "; the page is unchanged."
+        )
+        self._run(
+            work,
+            done,
+            f"{so_far}Asking the model to “{instruction}”…{wait}",
+            stop=stoppable.stop if stoppable is not None else (lambda: None),
+            stopped_text=f"{so_far}{stopped}",
+        )
+
+    def _report(self, notes: list[str], *, changed: bool) -> None:
+        """Say what the revision did; a warning sign when it changed nothing."""
+        text = " ".join(notes) or "Nothing changed."
+        self.status.setText(text if changed else f"⚠ {text}")
+        if changed:
+            self.prompt.clear()
+
+    def stop(self) -> bool:
+        """Stop the running revision: its model stream ends at the next token and its result,
+        should one still arrive, is dropped. False when nothing stoppable is running."""
+        running = self._running
+        if running is None or running.stop is None:
+            return False
+        self._running = None
+        running.stop()
+        self._set_busy(False)
+        self.status.setText(running.stopped_text)
         return True
 
     def _run(
-        self, fn: Callable[[Callable[[str], None]], Any], on_done: Callable[[Any], None], text: str
+        self,
+        fn: Callable[[Callable[[str], None]], Any],
+        on_done: Callable[[Any], None],
+        text: str,
+        *,
+        stop: Callable[[], None] | None = None,
+        stopped_text: str = "",
     ) -> None:
         task = BackgroundTask(fn)
         task.setAutoDelete(False)
         self._tasks.add(task)
+        running = _Running(stop, stopped_text)
 
         def finish(result: Any = None, error: str | None = None) -> None:
             self._tasks.discard(task)
+            if self._running is not running:  # stopped, or replaced: nothing on screen waits for it
+                log.info("dropped the result of a stopped task")
+                return
+            self._running = None
             self._set_busy(False)
             if error is not None:
                 self.failed.emit(error)
             else:
                 on_done(result)
 
+        def progress(message: str) -> None:
+            if self._running is running:
+                self.status.setText(message)
+
         task.signals.done.connect(lambda r: finish(r))
         task.signals.failed.connect(lambda e: finish(error=e))
-        task.signals.progress.connect(self.status.setText)
+        task.signals.progress.connect(progress)
+        self._running = running
         self._set_busy(True, text)
         self.pool.start(task)
 
@@ -399,15 +571,14 @@ class SketchStudio(QWidget):
         return self.editor.toPlainText()
 
     def _push(self, page: str, description: str) -> None:
-        del self.versions[self.index + 1 :]
-        self.versions.append((page, description))
-        self.index = len(self.versions) - 1
+        self.history.push(page, description)
         self._show_version()
         self.pageReady.emit(page)
 
     def _show_version(self) -> None:
         page, _ = self.versions[self.index]
-        self._hand_version = False
+        self._edit_timer.stop()  # a pending hand edit belongs to the version being left
+        self.history.hand_edit = False
         self.editor.blockSignals(True)
         self.editor.setPlainText(page)
         self.editor.blockSignals(False)
@@ -416,26 +587,24 @@ class SketchStudio(QWidget):
 
     @Slot()
     def _apply_hand_edit(self) -> None:
-        if self.index < 0:
+        if self.index < 0 or self.busy:
             return
         page = self.current_html()
-        if not self._hand_version:  # the first keystroke after a generation starts a new version
-            del self.versions[self.index + 1 :]
-            self.versions.append((page, "hand edit"))
-            self.index = len(self.versions) - 1
-            self._hand_version = True
+        if not self.history.hand_edit:  # the first keystroke after a generation starts a new version
+            self.history.push(page, "hand edit")
+            self.history.hand_edit = True
         else:
             self.versions[self.index] = (page, "hand edit")
         self.preview.set_html(page)
         self._refresh_buttons()
 
     def undo(self) -> None:
-        if self.index > 0:
+        if self.index > 0 and not self.busy:
             self.index -= 1
             self._show_version()
 
     def redo(self) -> None:
-        if self.index < len(self.versions) - 1:
+        if self.index < len(self.versions) - 1 and not self.busy:
             self.index += 1
             self._show_version()
 
@@ -484,6 +653,7 @@ class SketchStudio(QWidget):
         self.status.setText("Code copied.")
 
     def closeEvent(self, event: Any) -> None:
+        self.stop()
         self.pool.waitForDone(30_000)
         self.preview.close()
         super().closeEvent(event)

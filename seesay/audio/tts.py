@@ -34,15 +34,14 @@ log = logging.getLogger(__name__)
 # with one thread); without that pause one thread won, as the LLM needs the other core.
 TTS_THREADS = 0
 
-# The longest text Piper synthesises in one run. Measured with the bundled voice on 2 cores,
-# over 20 unpunctuated pieces in a row: peak RSS growth 215 MB at 150 characters, ~300 MB at
-# 200, ~510 MB at 250 (onnxruntime's arena grows by doubling), at 0.25-0.40 s per piece
-# (8-14 s of speech); at 180 a 4,096-character request to the server peaks ~225 MB above
-# idle, and the arena levels off near 500 MB however long the text (100 KB: 680 MB RSS in
-# all). Real sentences are nearly always shorter, so the cap only cuts run-ons, at a clause
-# or word boundary. (Freeing the arena after each run kept the idle size down but raised the
-# peak, as it regrows by doublings, and cost ~20% more time.)
-MAX_PIECE_CHARS = 180
+# The longest text Piper synthesises in one run. The memory a run needs grows with its
+# audio, and onnxruntime's arena grows by doublings, so the peak jumps by 80-180 MB whenever a
+# piece crosses a doubling: which text crosses one depends on the words. Measured with the
+# bundled voice on 2 cores, 4,096 unpunctuated characters, eleven different texts: peak RSS
+# growth 159-189 MB at 120 characters, 184-291 MB at 150-180, up to 350 MB at 150 with the
+# memory pattern planner on (below). Real sentences are mostly shorter, so the cap cuts
+# run-ons and long sentences at a clause or word boundary, at 0.2-0.3 s per piece.
+MAX_PIECE_CHARS = 120
 
 
 @runtime_checkable
@@ -180,6 +179,9 @@ def _load_voice(model: Path, config: Path, use_cuda: bool, threads: int) -> Any:
 
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 4
+    # Piper's inputs change shape with every sentence: the memory pattern planned for one shape
+    # is useless for the next and only adds a block to the arena (about 20-40 MB of peak).
+    options.enable_mem_pattern = False
     providers: list[Any] = ["CPUExecutionProvider"]
     if use_cuda:
         providers = [("CUDAExecutionProvider", {"cudnn_conv_algo_search": "HEURISTIC"})]

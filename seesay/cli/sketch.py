@@ -31,9 +31,24 @@ def add_commands(sub: Any, bench: Any, parents: list[argparse.ArgumentParser]) -
     b = bench.add_parser(
         "sketch",
         parents=parents,
-        help="sketch pipeline on the generated evaluation set: timings, precision/recall",
+        help="sketch pipeline on the generated evaluation set (or labelled photographs): "
+        "timings, precision/recall",
     )
-    b.add_argument("--count", type=int, default=12, help="how many evaluation sketches")
+    b.add_argument("--count", type=int, default=None, help="how many sketches (generated: 12 by default)")
+    b.add_argument(
+        "--real",
+        type=Path,
+        metavar="DIR",
+        help="score labelled photographs instead: a folder with annotations.json and images/",
+    )
+    b.add_argument(
+        "--folds",
+        type=int,
+        default=5,
+        metavar="K",
+        help="with --real: read each sketch with an element model trained on the other folds "
+        "(0: the shipped model)",
+    )
     b.add_argument("--no-render", action="store_true", help="skip the headless Chromium page comparison")
     b.add_argument("--keep", type=Path, metavar="DIR", help="keep images, truth, layouts and pages here")
     b.set_defaults(func=_bench_sketch)
@@ -113,11 +128,15 @@ def _write(path: Path, text: str, what: str) -> None:
 
 
 def _bench_sketch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.count is not None and args.count < 1:
+        raise InputError(f"--count must be at least 1, got {args.count}.")
+    if args.real is not None:
+        from seesay.vision.realset import bench_real
+
+        print(json.dumps(bench_real(settings, args.real, count=args.count, folds=args.folds), indent=2))
+        return 0
     from seesay.vision.bench import bench_sketch
 
-    print(
-        json.dumps(
-            bench_sketch(settings, count=args.count, render=not args.no_render, keep=args.keep), indent=2
-        )
-    )
+    report = bench_sketch(settings, count=args.count or 12, render=not args.no_render, keep=args.keep)
+    print(json.dumps(report, indent=2))
     return 0

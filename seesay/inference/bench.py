@@ -330,9 +330,10 @@ def _revision(settings: Settings, model: Any) -> dict[str, Any]:
     from seesay.vision import evalset
     from seesay.vision import html as page_html
     from seesay.vision.bench import truth_layout
+    from seesay.vision.revision import revision_request
 
     page = page_html.render_page(truth_layout(evalset.make("landing", "clean", seed=0)))
-    messages, params = page_html.revision_request(page, "make the header dark blue")
+    messages, params = revision_request(page, "make the header dark blue")
     out: dict[str, Any] = {"prompt_tokens": 0}
     for label, drafts in (("with_ngram_drafts", True), ("plain", False)):
         engine = LlamaCppEngine(settings, model, draft_ngrams=drafts)

@@ -4,7 +4,9 @@ Reports per-stage timings, element precision/recall and label accuracy against t
 ground truth, and a rendered-page similarity: the page built from the *detected*
 layout and the page built from the *true* layout are both rendered by headless
 Chromium, and the positions of their labelled blocks (relative to the page) are
-compared. That measures what a user sees, not just what the detector returns.
+compared. That measures what a user sees, not just what the detector returns. A
+layout similarity compares the rendered page with the sketch itself: the element boxes
+Chromium lays out against the boxes the reader found, each in its own content area.
 
 The pages are generated, so Chromium gets them the way any untrusted page is shown:
 sealed (CSP first in the real head, WebRTC removed) and with no route to the network
@@ -28,7 +30,9 @@ from typing import Any
 from seesay.config import Settings
 from seesay.vision import evalset, metrics, safety
 from seesay.vision import html as page_html
-from seesay.vision.sketch import Layout, Node, analyse_image, build_tree
+from seesay.vision.layout import Layout, Node
+from seesay.vision.layout_tree import build_tree
+from seesay.vision.sketch import analyse_image
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +131,61 @@ def page_similarity(a: dict[str, Any], b: dict[str, Any]) -> float:
     return sum(scores) / len(scores)
 
 
+# Kinds that render interchangeably: a navbar's brand and items are drawn as labels or a
+# heading but become links, so they are compared as one kind of short text.
+_KIND_GROUP = {"heading": "text", "label": "text", "link": "text"}
+
+
+def _unit_boxes(boxes: list[tuple[str, list[float]]]) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """Boxes as fractions of their own bounding box: a photo's margins and a window's width
+    both drop out, leaving only where the elements sit relative to each other."""
+    boxes = [(k, b) for k, b in boxes if b[2] > 0 and b[3] > 0]
+    if not boxes:
+        return []
+    x0 = min(b[0] for _, b in boxes)
+    y0 = min(b[1] for _, b in boxes)
+    x1 = max(b[0] + b[2] for _, b in boxes)
+    y1 = max(b[1] + b[3] for _, b in boxes)
+    sw, sh = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
+    return [
+        (_KIND_GROUP.get(k, k), ((b[0] - x0) / sw, (b[1] - y0) / sh, b[2] / sw, b[3] / sh)) for k, b in boxes
+    ]
+
+
+def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def layout_similarity(layout: Layout, blocks: dict[str, Any]) -> float:
+    """How closely a rendered page keeps the sketch's layout: mean IoU of matched elements.
+
+    In the spirit of Sketch2Code's layout similarity: the layout's element boxes are
+    normalised to the sketch's drawn content area (the bounding box of its elements, not
+    the photo, which has margins) and the rendered ``data-kind`` boxes to the rendered
+    content area; elements of the same kind are paired by the assignment that maximises
+    total IoU, and the sum is divided by the larger of the two counts, so a missing or an
+    invented element costs as much as a misplaced one.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    drawn = _unit_boxes([(e.type, [float(v) for v in e.bbox]) for e in layout.elements])
+    shown = _unit_boxes([(b["kind"], [b["x"], b["y"], b["w"], b["h"]]) for b in blocks.get("blocks", [])])
+    if not drawn or not shown:
+        return 0.0
+    total = 0.0
+    for kind in {k for k, _ in drawn} & {k for k, _ in shown}:
+        a = [b for k, b in drawn if k == kind]
+        b = [b for k, b in shown if k == kind]
+        cost = [[-_iou(x, y) for y in b] for x in a]
+        rows, cols = linear_sum_assignment(cost)
+        total += sum(-cost[r][c] for r, c in zip(rows, cols, strict=True))
+    return total / max(len(drawn), len(shown))
+
+
 def truth_layout(sample: evalset.Sample) -> Layout:
     nodes = [Node(e["type"], list(e["bbox"]), e.get("text", "")) for e in sample.elements + sample.containers]
     return Layout(
@@ -174,6 +233,7 @@ def bench_sketch(settings: Settings, count: int = 12, render: bool = True, keep:
                 got = render_blocks(page)
                 want = render_blocks(page_html.render_page(truth_layout(sample)))
                 row["page_similarity"] = round(page_similarity(got, want), 3)
+                row["layout_similarity"] = round(layout_similarity(layout, got), 3)
             except (RuntimeError, subprocess.TimeoutExpired, json.JSONDecodeError) as e:
                 log.warning("rendering %s failed: %s", sample.id, e)
             row["timings"]["chromium_compare"] = round(time.perf_counter() - t, 3)
@@ -196,6 +256,7 @@ def bench_sketch(settings: Settings, count: int = 12, render: bool = True, keep:
                 "label_accuracy",
                 "label_similarity",
                 "page_similarity",
+                "layout_similarity",
             )
         },
         "timings_mean_s": {

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from seesay.config import Settings
 from seesay.inference.engine import Stream
-from seesay.vision.sketch import Layout
+from seesay.vision.layout import Layout
 
 NAMES = {
     "navbar": "navigation bar",

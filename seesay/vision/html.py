@@ -1,4 +1,4 @@
-"""Layout tree → a clean, responsive, self-contained HTML5 page; optional model polish and revisions.
+"""Layout tree → a clean, responsive, self-contained HTML5 page; optional model polish.
 
 The deterministic page is the floor: it is always produced, needs no model, and
 every model-made change is validated against it (parses, keeps the drawn labels, no
@@ -8,8 +8,7 @@ random model can never make the result worse than the page built here.
 Refinement does not let the model rewrite markup: it asks for a small JSON object
 (a colour theme and copy text for the paragraphs) and applies it to the same tree,
 which keeps the structure by construction. Revisions ("make the header dark blue and
-add a footer") do let a model rewrite the page, with the same validation; without a
-capable model a few common instructions are applied as plain CSS/HTML edits.
+add a footer") live in :mod:`seesay.vision.revision`.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from typing import Any
 
 from seesay.inference.engine import Message
 from seesay.vision import safety
-from seesay.vision.sketch import Layout, Node
+from seesay.vision.layout import Layout, Node
 
 log = logging.getLogger(__name__)
 
@@ -65,141 +64,308 @@ def render_page(
     return _TEMPLATE.format(title=_html.escape(title), css=_css(r.theme), body=body)
 
 
+Frame = tuple[float, float, float, float]  # x, y, w, h of a drawn box, in sketch pixels
+
+# Leaves whose drawn width is kept (as a share of their container); a button's is a minimum,
+# so its label never overflows.
+_SIZED = ("text_input", "select", "image", "paragraph", "divider")
+# Rendered width of the page's content column at a desktop window: turns drawn sizes into
+# the line counts and text-area rows a drawing implies.
+_PAGE_PX = 1050.0
+
+
+def _content_area(layout: Layout) -> Frame:
+    """The drawn content area: the bounding box of everything drawn, not the photo (which has
+    margins), so a drawing centred on the sheet is centred within it."""
+    boxes = [n.bbox for n in _walk(layout.tree) if n is not layout.tree and n.bbox[2] > 0 and n.bbox[3] > 0]
+    if not boxes:
+        return (0.0, 0.0, float(max(layout.width, 1)), float(max(layout.height, 1)))
+    x0 = min(b[0] for b in boxes)
+    y0 = min(b[1] for b in boxes)
+    x1 = max(b[0] + b[2] for b in boxes)
+    y1 = max(b[1] + b[3] for b in boxes)
+    return (float(x0), float(y0), float(max(x1 - x0, 1)), float(max(y1 - y0, 1)))
+
+
+def _walk(node: Node) -> list[Node]:
+    return [node, *(d for c in node.children for d in _walk(c))]
+
+
+def alignment(box: Sequence[float], frame: Frame) -> str:
+    """How a box is placed in its frame as drawn: "stretch", "center", "left" or "right".
+
+    Hand-drawn margins are never equal, so a box counts as centred when its two side gaps
+    differ by less than 8 % of the frame (and it is not hugging the left edge), and as
+    filling the frame when it covers more than 90 % of it.
+    """
+    fx, _, fw, _ = frame
+    x, w = float(box[0]), float(box[2])
+    left, right = x - fx, fx + fw - (x + w)
+    if w >= 0.9 * fw:
+        return "stretch"
+    tol = 0.08 * fw
+    if abs(left - right) <= tol and left > 0.04 * fw:
+        return "center"
+    return "left" if left <= right else "right"
+
+
+def _pct(value: float, frame: Frame, lo: float = 0.0, hi: float = 100.0) -> float:
+    return max(lo, min(hi, 100.0 * value / max(frame[2], 1.0)))
+
+
+def _style(parts: list[str]) -> str:
+    return f' style="{"; ".join(parts)}"' if parts else ""
+
+
 class _Renderer:
+    """Walks the layout tree carrying each container's drawn box (its *frame*), so every
+    element can be sized and placed as a share of the container it was drawn in: widths
+    and gaps become percentages of the rendered container and scale with the window."""
+
     def __init__(self, layout: Layout, theme: dict[str, str], copy: list[str]) -> None:
         self.layout = layout
         self.theme = theme
         self.copy = copy
         self.ids = 0
         self.h1_done = False
-        self.topic = next((e.text for e in layout.elements if e.type == "heading" and e.text), "this page")
+        self.area = _content_area(layout)
+        self.scale = _PAGE_PX / self.area[2]  # rendered px per drawn px at a desktop width
+        controls = [e.bbox[3] for e in layout.elements if e.type in ("button", "select", "text_input")]
+        self.line_h = float(sorted(controls)[(len(controls) - 1) // 2]) if controls else 46.0 / self.scale
 
     def _id(self, prefix: str) -> str:
         self.ids += 1
         return f"{prefix}-{self.ids}"
 
     def render_children(self, children: list[Node], top: bool = False, depth: int = 0) -> str:
+        """The page's top level: navbars and footers are full-width bands, everything between
+        them a stack placed in the drawn content area."""
         out: list[str] = []
-        main: list[str] = []
-        for i, child in enumerate(children):
-            nxt = children[i + 1] if i + 1 < len(children) else None
-            markup = self.render(child, depth, nxt)
+        run: list[Node] = []
+
+        def flush() -> None:
+            if run:
+                out.append('<main class="page">\n' + self._stack(run, self.area, depth) + "\n</main>")
+                run.clear()
+
+        bottom = self.area[1]
+        for child in children:
             if top and child.type in ("navbar", "footer"):
-                if main:
-                    out.append('<main class="page">\n' + "\n".join(main) + "\n</main>")
-                    main = []
-                out.append(markup)
+                flush()
+                style = []
+                if child.type == "footer" and out:  # a footer drawn at the foot of the sheet stays there
+                    gap = child.bbox[1] - bottom
+                    style.append(f"margin-top: {_pct(gap, self.area, hi=30):.1f}%")
+                out.append(self.render(child, depth, None, self.area, style))
             else:
-                main.append(markup)
-        if main:
-            out.append(
-                ('<main class="page">\n' if top else "") + "\n".join(main) + ("\n</main>" if top else "")
-            )
+                run.append(child)
+            bottom = max(bottom, child.bbox[1] + child.bbox[3])
+        if top:
+            flush()
+        else:
+            out.append(self._stack(run, self.area, depth))
         return "\n".join(out)
 
-    def render(self, node: Node, depth: int, nxt: Node | None = None) -> str:
+    def _stack(self, kids: list[Node], frame: Frame, depth: int, first_gap: bool = False) -> str:
+        """Children stacked top to bottom, each with the vertical gap drawn above it and its
+        own horizontal placement in ``frame``."""
+        parts = []
+        prev_bottom = frame[1]
+        for i, c in enumerate(kids):
+            style: list[str] = []
+            if i > 0 or first_gap:
+                gap = max(0.0, c.bbox[1] - prev_bottom)
+                style.append(f"margin-top: max(4px, {_pct(gap, frame, hi=40):.1f}%)")
+            prev_bottom = max(prev_bottom, c.bbox[1] + c.bbox[3]) if i else c.bbox[1] + c.bbox[3]
+            nxt = kids[i + 1] if i + 1 < len(kids) else None
+            parts.append(self.render(c, depth + 1, nxt, frame, style))
+        return "\n".join(parts)
+
+    def _place(self, n: Node, frame: Frame, style: list[str]) -> list[str]:
+        """Alignment and width of a block in its frame, as CSS declarations."""
+        how = alignment(n.bbox, frame)
+        out = list(style)
+        if n.type in _SIZED or n.type == "card":
+            width = 100.0 if how == "stretch" else _pct(n.bbox[2], frame, lo=5)
+            out.append(f"width: {width:.1f}%")
+        elif n.type == "button" and how != "stretch":
+            out.append(f"min-width: {_pct(n.bbox[2], frame, lo=5):.1f}%")
+        elif n.type == "button":
+            out.append("width: 100%")
+        if how == "center":
+            out.append("align-self: center")
+            if n.type in ("heading", "label", "link", "paragraph"):
+                out.append("text-align: center")
+        elif how == "right":
+            out.append("align-self: flex-end")
+            gap = frame[0] + frame[2] - (n.bbox[0] + n.bbox[2])
+            if gap > 0.03 * frame[2]:
+                out.append(f"margin-right: {_pct(gap, frame, hi=60):.1f}%")
+            if n.type in ("heading", "label", "link", "paragraph"):
+                out.append("text-align: right")
+        else:
+            out.append("align-self: flex-start")
+            gap = n.bbox[0] - frame[0]
+            if how == "left" and gap > 0.03 * frame[2]:
+                out.append(f"margin-left: {_pct(gap, frame, hi=60):.1f}%")
+        return out
+
+    def render(
+        self,
+        node: Node,
+        depth: int,
+        nxt: Node | None = None,
+        frame: Frame | None = None,
+        style: list[str] | None = None,
+    ) -> str:
         t = node.type
+        frame = frame or self.area
+        style = list(style or [])
+        box: Frame = (float(node.bbox[0]), float(node.bbox[1]), float(node.bbox[2]), float(node.bbox[3]))
         if t == "navbar":
             links = [leaf for leaf in node.leaves() if leaf.type in ("link", "label", "heading")]
             rest = [leaf for leaf in node.leaves() if leaf not in links]
             brand = links[0] if links else None
             items = "".join(f'<li><a href="#" data-kind="link">{_e(x.text)}</a></li>' for x in links[1:])
-            extra = "".join(self.leaf(x, None) for x in rest)
+            extra = "".join(self.leaf(x, None, []) for x in rest)
             brand_html = f'<a class="brand" href="#" data-kind="link">{_e(brand.text)}</a>' if brand else ""
             return (
-                f'<header class="site-header"><nav class="nav">{brand_html}'
+                f'<header class="site-header"{_style(style)}><nav class="nav">{brand_html}'
                 f'<ul class="nav-links">{items}</ul>{extra}</nav></header>'
             )
         if t == "footer":
-            return (
-                f'<footer class="site-footer">{self.render_children(node.children, depth=depth + 1)}</footer>'
-            )
+            inner = self._stack(node.children, box, depth + 1)
+            return f'<footer class="site-footer"{_style(style)}><div class="stack">{inner}</div></footer>'
         if t == "card":
-            return (
-                f'<article class="card">\n{self.render_children(node.children, depth=depth + 1)}\n</article>'
-            )
+            inner = self._stack(node.children, box, depth + 1)
+            return f'<article class="card"{_style(self._place(node, frame, style))}>\n{inner}\n</article>'
         if t == "row":
-            if all(c.type in _INLINE for c in node.children):  # a button beside a link: keep them together
-                return (
-                    '<div class="row inline">\n'
-                    + "\n".join(self.render(c, depth + 1) for c in node.children)
-                    + "\n</div>"
-                )
-            total = sum(c.bbox[2] for c in node.children) or 1
-            cells = []
-            for c in node.children:
-                grow = max(1, round(12 * c.bbox[2] / total))
-                cells.append(f'<div class="cell" style="flex: {grow} 1 0">{self.render(c, depth + 1)}</div>')
-            return '<div class="row">\n' + "\n".join(cells) + "\n</div>"
+            return self._row(node, frame, depth, style)
         if t == "column":
-            parts = []
-            kids = node.children
-            for i, c in enumerate(kids):
-                parts.append(self.render(c, depth + 1, kids[i + 1] if i + 1 < len(kids) else None))
-            return '<div class="stack">\n' + "\n".join(parts) + "\n</div>"
-        return self.leaf(node, nxt)
+            return (
+                f'<div class="stack"{_style(style)}>\n'
+                + self._stack(node.children, frame, depth)
+                + "\n</div>"
+            )
+        return self.leaf(node, nxt, self._place(node, frame, style))
 
-    def leaf(self, n: Node, nxt: Node | None) -> str:
+    def _row(self, node: Node, frame: Frame, depth: int, style: list[str]) -> str:
+        """Side-by-side groups: each keeps its drawn share of the frame's width and the drawn
+        gap before it; the row as a whole is left, centred or right as drawn."""
+        kids = sorted(node.children, key=lambda c: c.bbox[0])
+        inline = all(c.type in _INLINE for c in kids)  # a button beside a link: keep them together
+        how = alignment(node.bbox, frame)
+        justify = {"center": "center", "right": "flex-end"}.get(how, "flex-start")
+        row_style = [*style, f"justify-content: {justify}"]
+        cells = []
+        prev_right = float(frame[0])
+        for i, c in enumerate(kids):
+            cs: list[str] = []
+            gap = c.bbox[0] - prev_right
+            if (i > 0 or how in ("left", "stretch")) and gap > (0 if i else 0.03 * frame[2]):
+                cs.append(f"margin-left: {_pct(gap, frame, hi=60):.1f}%")
+            prev_right = c.bbox[0] + c.bbox[2]
+            if inline:
+                cells.append(
+                    self.render(c, depth + 1, None, (c.bbox[0], c.bbox[1], c.bbox[2], c.bbox[3]), cs)
+                )
+                continue
+            offset = c.bbox[1] - node.bbox[1]
+            if offset > 0.02 * frame[2]:
+                cs.append(f"margin-top: {_pct(offset, frame, hi=40):.1f}%")
+            cs.append(f"width: {_pct(c.bbox[2], frame, lo=5):.1f}%")
+            cell_frame: Frame = (float(c.bbox[0]), float(c.bbox[1]), float(c.bbox[2]), float(c.bbox[3]))
+            cells.append(f'<div class="cell"{_style(cs)}>{self._stack([c], cell_frame, depth + 1)}</div>')
+        cls = "row inline" if inline else "row"
+        return f'<div class="{cls}"{_style(row_style)}>\n' + "\n".join(cells) + "\n</div>"
+
+    def leaf(self, n: Node, nxt: Node | None, style: list[str] | None = None) -> str:
         t, text = n.type, _e(n.text)
+        st = _style(style or [])
         if t == "heading":
             tag = "h2" if self.h1_done else "h1"
             self.h1_done = True
-            return f'<{tag} data-kind="heading">{text}</{tag}>'
+            return f'<{tag} data-kind="heading"{st}>{text}</{tag}>'
         if t == "label":
             if nxt is not None and nxt.type in ("text_input", "select"):
                 nxt.meta["_id"] = self._id("field")
-                return f'<label class="field-label" for="{nxt.meta["_id"]}" data-kind="label">{text}</label>'
-            return f'<p class="label" data-kind="label">{text}</p>'
+                return (
+                    f'<label class="field-label" for="{nxt.meta["_id"]}" data-kind="label"{st}>{text}</label>'
+                )
+            return f'<p class="label" data-kind="label"{st}>{text}</p>'
         if t == "link":
-            return f'<a class="link" href="#" data-kind="link">{text}</a>'
+            return f'<a class="link" href="#" data-kind="link"{st}>{text}</a>'
         if t == "paragraph":
-            return f'<p class="text" data-kind="paragraph">{_e(self._paragraph(n))}</p>'
+            return self._paragraph(n, st)
         if t == "button":
-            return f'<button type="button" class="button" data-kind="button">{text or "Continue"}</button>'
+            if text:
+                return f'<button type="button" class="button" data-kind="button"{st}>{text}</button>'
+            # Nothing was written on it: say so, rather than inventing what it does.
+            return (
+                f'<button type="button" class="button placeholder" data-kind="button" '
+                f'aria-label="button (no label drawn)"{st}>Button</button>'
+            )
         if t == "text_input":
             fid = n.meta.get("_id") or self._id("field")
             ph = f' placeholder="{text}"' if text else ""
-            return f'<input type="text" id="{fid}" class="input" data-kind="text_input"{ph}>'
+            if n.bbox[3] >= 2.2 * self.line_h:  # drawn several lines tall: a text area
+                rows = max(2, min(20, round(n.bbox[3] * self.scale / 26)))
+                return (
+                    f'<textarea id="{fid}" class="input" data-kind="text_input"{ph} rows="{rows}"{st}>'
+                    "</textarea>"
+                )
+            return f'<input type="text" id="{fid}" class="input" data-kind="text_input"{ph}{st}>'
         if t == "select":
             fid = n.meta.get("_id") or self._id("field")
             first = text or "Choose…"
             return (
-                f'<select id="{fid}" class="input" data-kind="select"><option>{first}</option>'
+                f'<select id="{fid}" class="input" data-kind="select"{st}><option>{first}</option>'
                 "<option>Option 2</option><option>Option 3</option></select>"
             )
         if t in ("checkbox", "radio"):
             name = ' name="choice"' if t == "radio" else ""
             return (
-                f'<label class="choice" data-kind="{t}"><input type="{t}"{name}> <span>{text}</span></label>'
+                f'<label class="choice" data-kind="{t}"{st}>'
+                f'<input type="{t}"{name}> <span>{text}</span></label>'
             )
         if t == "image":
             w, h = max(n.bbox[2], 1), max(n.bbox[3], 1)
             round_ = n.meta.get("shape") == "circle"
             cap = f"<figcaption>{text}</figcaption>" if text else ""
+            img_style = [*(style or []), f"aspect-ratio: {w} / {h}"]
             return (
-                f'<figure class="media{" round" if round_ else ""}" data-kind="image" '
-                f'style="aspect-ratio: {w} / {h}">{_placeholder_svg(w, h)}{cap}</figure>'
+                f'<figure class="media{" round" if round_ else ""}" data-kind="image"'
+                f"{_style(img_style)}>{_placeholder_svg(w, h)}{cap}</figure>"
             )
         if t == "icon":
             return (
-                '<span class="icon" data-kind="icon" aria-hidden="true"><svg viewBox="0 0 24 24">'
+                f'<span class="icon" data-kind="icon" aria-hidden="true"{st}><svg viewBox="0 0 24 24">'
                 '<circle cx="12" cy="12" r="9" fill="none" stroke="currentColor" stroke-width="2"/>'
                 "</svg></span>"
             )
         if t == "divider":
-            return '<hr data-kind="divider">'
-        return f"<div>{text}</div>"
+            return f'<hr data-kind="divider"{st}>'
+        return f"<div{st}>{text}</div>"
 
-    def _paragraph(self, n: Node) -> str:
+    def _paragraph(self, n: Node, st: str) -> str:
+        """Text only from the drawing or the model's copy; squiggles drawn for text become grey
+        bars, one per drawn line, marked as a placeholder so nobody mistakes them for copy."""
         if self.copy:
-            return self.copy.pop(0)
-        lines = int(n.meta.get("lines", 2))
-        base = [
-            f"A few words about {self.topic.lower()}: what it is, who it is for and why it matters.",
-            "Replace this text with your own copy; keep it short and concrete.",
-            "Every section of the sketch became a block you can edit, move or restyle.",
-        ]
-        return " ".join(base[: max(1, min(3, lines - 1 if lines > 2 else lines))])
+            return f'<p class="text" data-kind="paragraph"{st}>{_e(self.copy.pop(0))}</p>'
+        if n.text:
+            return f'<p class="text" data-kind="paragraph"{st}>{_e(n.text)}</p>'
+        lines = n.meta.get("lines")
+        if not isinstance(lines, int) or lines < 1:
+            lines = max(2, min(3, round(n.bbox[3] * self.scale / 26)))
+        lines = min(lines, 12)
+        bars = "".join(
+            f'<span class="ph-line" style="width: {60 if i == lines - 1 and lines > 1 else 100}%"></span>'
+            for i in range(lines)
+        )
+        return (
+            f'<p class="text placeholder" data-kind="paragraph" role="img" '
+            f'aria-label="placeholder text, {lines} line{"s" if lines > 1 else ""}"{st}>{bars}</p>'
+        )
 
 
 def _e(text: str) -> str:
@@ -234,38 +400,48 @@ body {{ margin: 0; font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto,
 .nav-links {{ display: flex; gap: 20px; list-style: none; margin: 0; padding: 0; flex-wrap: wrap; }}
 .nav-links a {{ color: inherit; text-decoration: none; opacity: .85; }}
 .nav-links a:hover {{ opacity: 1; text-decoration: underline; }}
-.page {{ max-width: 1100px; margin: 0 auto; padding: 32px 24px; display: flex; flex-direction: column;
-  gap: 24px; }}
-.row {{ display: flex; gap: 24px; align-items: flex-start; flex-wrap: wrap; }}
+.page {{ max-width: 1100px; margin: 0 auto; padding: 32px 24px; display: flex; flex-direction: column; }}
+.page > * + *, .stack > * + *, .card > * + * {{ margin-top: 14px; }}
+.row {{ display: flex; align-items: flex-start; flex-wrap: wrap; align-self: stretch; }}
+.row > * + * {{ margin-left: 24px; }}
 .row.inline {{ align-items: center; }}
-.cell {{ min-width: 220px; }}
-.stack {{ display: flex; flex-direction: column; gap: 14px; align-items: flex-start; }}
+.row:not(.inline) {{ flex-wrap: nowrap; }}
+.cell {{ min-width: 0; flex: 0 1 auto; display: flex; flex-direction: column; }}
+.stack {{ display: flex; flex-direction: column; align-items: flex-start; }}
 .stack > .input, .stack > .media, .stack > .text {{ align-self: stretch; }}
 .card {{ background: var(--surface); border-radius: var(--radius); padding: 20px;
-  box-shadow: 0 1px 3px #0002; display: flex; flex-direction: column; gap: 12px; height: 100%; }}
+  box-shadow: 0 1px 3px #0002; display: flex; flex-direction: column; height: 100%; }}
 h1 {{ font-size: clamp(2rem, 4vw, 2.8rem); line-height: 1.15; margin: 0; }}
 h2 {{ font-size: 1.5rem; margin: 0; }}
 .label, .field-label {{ margin: 0; font-weight: 600; }}
 .text {{ margin: 0; color: var(--muted); max-width: 65ch; }}
+.text[style*="width"] {{ max-width: none; min-width: min(100%, 10rem); }}
+.text.placeholder {{ color: transparent; }}
+.ph-line {{ display: block; height: .65em; margin: .45em 0; border-radius: 999px; background: #0000001c; }}
 .link {{ color: var(--accent); }}
 .button {{ background: var(--accent); color: #fff; border: 0; border-radius: var(--radius);
   padding: 10px 22px; font: inherit; font-weight: 600; cursor: pointer; }}
 .button:hover {{ filter: brightness(1.1); }}
+.button.placeholder {{ background: transparent; color: var(--muted); border: 2px dashed #0003;
+  font-style: italic; font-weight: 400; }}
 .input {{ width: 100%; max-width: 480px; padding: 10px 12px; font: inherit; border: 1px solid #c8cdd8;
   border-radius: 8px; background: #fff; color: #1d2433; }}
+.input[style*="width"] {{ max-width: 100%; min-width: min(100%, 10rem); }}
+textarea.input {{ resize: vertical; }}
 .choice {{ display: flex; align-items: center; gap: 8px; }}
 .media {{ margin: 0; width: 100%; border-radius: var(--radius); overflow: hidden; background: #dfe4ee; }}
+.media[style*="width"] {{ min-width: min(100%, 6rem); }}
 .media svg {{ display: block; width: 100%; height: 100%; }}
 .media.round {{ border-radius: 50%; }}
 .icon {{ width: 28px; height: 28px; color: var(--muted); display: inline-block; }}
 .site-footer {{ border-top: 1px solid #0001; padding: 24px; color: var(--muted); }}
 .site-footer > * {{ max-width: 1100px; margin: 0 auto; }}
 .site-footer .row {{ gap: 32px; }}
-.site-footer .cell {{ min-width: 0; flex: 0 0 auto !important; }}
+.site-footer .cell {{ min-width: 0; }}
 hr {{ width: 100%; border: 0; border-top: 1px solid #0002; }}
 @media (max-width: 700px) {{
-  .row {{ flex-direction: column; }}
-  .cell {{ width: 100%; min-width: 0; }}
+  .row:not(.inline) {{ flex-direction: column; }}
+  .row:not(.inline) > .cell {{ width: 100% !important; min-width: 0; margin-left: 0 !important; }}
   .nav {{ flex-wrap: wrap; }}
 }}
 """
@@ -417,196 +593,3 @@ def contrast(a: str, b: str) -> float:
 
     la, lb = sorted((lum(a), lum(b)), reverse=True)
     return (la + 0.05) / (lb + 0.05)
-
-
-# --- revisions ------------------------------------------------------------------------------------
-
-
-# The stylesheet every generated page shares after its :root theme line; a revision shows the model
-# this marker instead (a page's own CSS is short, the shared one is ~900 tokens that never change).
-_ROOT_RULE = re.compile(r":root\s*\{[^}]*\}")
-STOCK_CSS = _ROOT_RULE.split(_css(DEFAULT_THEME), maxsplit=1)[1]
-STOCK_MARKER = "/* base styles */"
-
-
-def editable_view(page: str) -> str:
-    """What a model edits: the page without the shared stylesheet, saved-page comment and CSP."""
-    view = page.replace(STOCK_CSS, "\n" + STOCK_MARKER + "\n", 1)
-    return view.replace(safety.SAVED_HEADER + "\n", "").replace(safety.CSP_META + "\n", "")
-
-
-def restore_view(edited: str, page: str) -> str:
-    """A revised :func:`editable_view` made whole again: the shared stylesheet back in place."""
-    if STOCK_CSS not in page or STOCK_CSS in edited:
-        return edited
-    if STOCK_MARKER in edited:
-        return edited.replace(STOCK_MARKER, STOCK_CSS.strip("\n"), 1)
-    root = _ROOT_RULE.search(edited)  # the model dropped the marker: the stock rules go first
-    if root:
-        return edited[: root.end()] + STOCK_CSS + edited[root.end() :]
-    return re.sub(r"<style[^>]*>", lambda m: m.group(0) + STOCK_CSS, edited, count=1, flags=re.I)
-
-
-def apply_instruction(page: str, instruction: str, engine: Any = None, params: Any = None) -> PageResult:
-    """Revise a page by instruction: the model when it gives a valid page, else simple rules."""
-    instruction = instruction.strip()
-    if not instruction:
-        return PageResult(page, "unchanged", ["no instruction given"])
-    labels = page_labels(page)
-    removing = re.search(r"\b(remove|delete|drop|without|rename|replace)\b", instruction, re.I)
-    if engine is not None:
-        messages, default_params = revision_request(page, instruction)
-        try:
-            reply = _generate(engine, messages, params or default_params)
-            revised = extract_html(reply if "</html>" in reply.lower() else reply + "\n</html>")
-            if revised is None:
-                raise ValueError("no HTML page in the reply")
-            revised = restore_view(revised, page)
-            problems = validate(revised, labels, min_kept=0.6 if removing else 1.0)
-            if not problems and revised.strip() != page.strip():
-                return PageResult(revised, "model", [f"revised by the model: {instruction}"])
-            log.info("model revision rejected: %s", problems or "unchanged")
-        except Exception as e:  # fall through to the rules
-            log.info("model revision failed: %s", e)
-    revised, done = apply_rules(page, instruction)
-    if not done:
-        return PageResult(page, "unchanged", [f"could not apply “{instruction}” without a capable model"])
-    return PageResult(revised, "rules", done)
-
-
-def revision_request(page: str, instruction: str) -> tuple[list[Message], Any]:
-    """The messages and generation settings that ask a chat model to revise ``page``.
-
-    Greedy, because edits should stay close to the page (which the engine's n-gram drafting
-    then verifies many tokens at a time), ending at the page's end, with room for all of it.
-    """
-    from seesay.inference.engine import GenerationParams
-
-    view = editable_view(page)
-    messages: list[Message] = [
-        {
-            "role": "system",
-            "content": "You edit HTML pages. Reply with the complete revised page in one "
-            "```html code block. Keep it self-contained: no external URLs, "
-            f"fonts, images or scripts that load anything. Keep the {STOCK_MARKER} line in the "
-            "<style> element: it stands for the page's shared stylesheet.",
-        },
-        {"role": "user", "content": f"Page:\n```html\n{view}\n```\n\nChange: {instruction}"},
-    ]
-    params = GenerationParams(
-        max_new_tokens=min(4096, len(view) // 2 + 256),
-        temperature=0.0,
-        repetition_penalty=1.0,
-        stop=("</html>",),
-    )
-    return messages, params
-
-
-_COLOURS = {
-    "dark blue": "#1e3a8a",
-    "navy": "#1e2a5a",
-    "blue": "#2563eb",
-    "light blue": "#dbeafe",
-    "red": "#dc2626",
-    "dark red": "#7f1d1d",
-    "green": "#16a34a",
-    "dark green": "#14532d",
-    "yellow": "#facc15",
-    "orange": "#ea580c",
-    "purple": "#7c3aed",
-    "pink": "#db2777",
-    "black": "#111111",
-    "white": "#ffffff",
-    "gray": "#6b7280",
-    "grey": "#6b7280",
-    "dark gray": "#374151",
-    "dark grey": "#374151",
-    "teal": "#0d9488",
-    "light gray": "#f3f4f6",
-    "light grey": "#f3f4f6",
-    "brown": "#78350f",
-}
-_TARGETS = {
-    "header": ".site-header",
-    "navbar": ".site-header",
-    "nav bar": ".site-header",
-    "navigation": ".site-header",
-    "menu": ".site-header",
-    "footer": ".site-footer",
-    "background": "body",
-    "page": "body",
-    "buttons": ".button",
-    "button": ".button",
-    "links": ".link, .nav-links a",
-    "cards": ".card",
-    "card": ".card",
-    "headings": "h1, h2",
-    "heading": "h1, h2",
-    "title": "h1",
-}
-
-
-def _dark(hex_colour: str) -> bool:
-    return contrast(hex_colour, "#ffffff") > contrast(hex_colour, "#111111")
-
-
-def apply_rules(page: str, instruction: str) -> tuple[str, list[str]]:
-    """A few common revisions as direct CSS/HTML edits; returns the page and what was done."""
-    css: list[str] = []
-    done: list[str] = []
-    low = instruction.lower()
-    colour_names = sorted(_COLOURS, key=len, reverse=True)
-    for clause in re.split(r"\band\b|,|;|\.", low):
-        target = next(
-            (t for t in sorted(_TARGETS, key=len, reverse=True) if re.search(rf"\b{t}\b", clause)), None
-        )
-        colour = next((c for c in colour_names if re.search(rf"\b{c}\b", clause)), None)
-        if target and colour:
-            sel, value = _TARGETS[target], _COLOURS[colour]
-            fg = "#ffffff" if _dark(value) else "#111111"
-            if sel in (".link, .nav-links a", "h1, h2", "h1"):
-                css.append(f"{sel} {{ color: {value}; }}")
-            else:
-                css.append(f"{sel} {{ background: {value}; color: {fg}; }}")
-            if sel == ".site-header":
-                css.append(f".site-header a {{ color: {fg}; }}")
-            done.append(f"{target} → {colour}")
-        elif re.search(r"\bdark (mode|theme)\b", clause):
-            css.append(
-                "body { background: #111827; color: #e5e7eb; } .card { background: #1f2937; } "
-                ".text { color: #9ca3af; } .site-header { background: #0b1220; color: #e5e7eb; }"
-            )
-            done.append("dark theme")
-        elif re.search(r"\b(bigger|larger) (text|font)", clause):
-            css.append("body { font-size: 18px; }")
-            done.append("larger text")
-        elif re.search(r"\b(smaller) (text|font)", clause):
-            css.append("body { font-size: 14px; }")
-            done.append("smaller text")
-        elif re.search(r"\brounded\b", clause):
-            css.append(":root { --radius: 18px; } .button { border-radius: 999px; }")
-            done.append("rounder corners")
-        elif re.search(r"\bcent(er|re)\b", clause):
-            css.append(".page, .stack { align-items: center; text-align: center; }")
-            done.append("centred content")
-    if re.search(r"\badd (a )?footer\b", low) and "<footer" not in page:
-        footer = (
-            '<footer class="site-footer" data-kind="footer"><p>© Your company · '
-            '<a href="#" class="link">Privacy</a> · <a href="#" class="link">Contact</a></p></footer>'
-        )
-        page = re.sub(r"</body>", footer + "\n</body>", page, count=1, flags=re.I)
-        css.append(".site-footer { padding: 24px; text-align: center; }")
-        done.append("added a footer")
-    if css:
-        rules = "\n".join(css)
-        if '<style id="seesay-edits">' in page:
-            page = page.replace('<style id="seesay-edits">', f'<style id="seesay-edits">\n{rules}', 1)
-        else:
-            page = re.sub(
-                r"</head>",
-                f'<style id="seesay-edits">\n{rules}\n</style>\n</head>',
-                page,
-                count=1,
-                flags=re.I,
-            )
-    return page, done

@@ -224,12 +224,24 @@ def flatten_illumination(gray: np.ndarray) -> np.ndarray:
 
 
 def threshold_ink(flat: np.ndarray) -> np.ndarray:
-    """Binary ink mask: local threshold, plus a floor so paper texture never counts as ink."""
+    """Binary ink mask: a local threshold with a floor so paper texture never counts as ink,
+    plus faint strokes (pencil, a light photo) where they form lines, not specks.
+
+    The strict mask alone broke a faintly drawn text box into dashes no grouping could join;
+    a looser threshold keeps such strokes, and only its components at least a thirtieth of
+    the sheet long (and as heavy as a line that long) are added, so grain and dust stay out.
+    """
     block = max(15, (min(flat.shape) // 30) | 1)
     local = cv2.adaptiveThreshold(flat, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12)
     dark = (flat < 200).astype(np.uint8) * 255
-    ink = cv2.bitwise_and(local, dark)
-    return cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    ink = cv2.morphologyEx(cv2.bitwise_and(local, dark), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    faint = cv2.adaptiveThreshold(flat, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 6)
+    faint = cv2.bitwise_and(faint, (flat < 232).astype(np.uint8) * 255)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
+    side = min(flat.shape) / 30
+    keep = np.zeros(n, bool)
+    keep[1:] = (np.maximum(stats[1:, 2], stats[1:, 3]) >= side) & (stats[1:, 4] >= 2.5 * side)
+    return cv2.bitwise_or(ink, keep[labels].astype(np.uint8) * 255)
 
 
 def find_page(gray: np.ndarray) -> np.ndarray | None:

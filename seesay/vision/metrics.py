@@ -30,14 +30,16 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9 ]", "", text.lower())).strip()
 
 
-def match(pred: list[dict[str, Any]], truth: list[dict[str, Any]], typed: bool) -> list[tuple[int, int]]:
+def match(
+    pred: list[dict[str, Any]], truth: list[dict[str, Any]], typed: bool, threshold: float = IOU_MATCH
+) -> list[tuple[int, int]]:
     pairs = []
     for i, p in enumerate(pred):
         for j, t in enumerate(truth):
             if typed and p["type"] != t["type"]:
                 continue
             score = iou(p["bbox"], t["bbox"])
-            if score >= IOU_MATCH:
+            if score >= threshold:
                 pairs.append((score, i, j))
     used_p, used_t, out = set(), set(), []
     for _, i, j in sorted(pairs, reverse=True):

@@ -17,7 +17,9 @@ from typing import Any
 from seesay.config import Settings
 from seesay.errors import SeeSayError
 from seesay.vision import html as page_html
-from seesay.vision.sketch import Layout, analyse_image
+from seesay.vision.layout import Layout
+from seesay.vision.revision import apply_instruction
+from seesay.vision.sketch import analyse_image
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +96,7 @@ def revise(
     (validated), else rules. ``image`` (the sketch) is sent along when given."""
     notes: list[str] = []
     model = _vision_model(settings, notes)
-    fallback = lambda: page_html.apply_instruction(page, instruction, engine)  # noqa: E731
+    fallback = lambda: apply_instruction(page, instruction, engine)  # noqa: E731
     if model is None or not instruction.strip():
         result = fallback()
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from seesay.app.sketch_studio import SketchStudio
 from seesay.vision import evalset
+from tests.app.sketches import open_sketch
 
 pytestmark = [
     pytest.mark.slow,
@@ -124,4 +126,85 @@ def test_a_broken_image_shows_a_message_and_the_studio_stays_usable(qtbot: Any, 
     assert "empty" in blocker.args[0]
     qtbot.waitUntil(lambda: not studio.busy, timeout=5_000)
     assert studio.open_button.isEnabled()
+    studio.close()
+
+
+# --- revisions ------------------------------------------------------------------------------------
+
+
+def _js(qtbot: Any, studio: SketchStudio, script: str) -> Any:
+    box: list[Any] = []
+    studio.preview.page().runJavaScript(script, 0, box.append)
+    qtbot.waitUntil(lambda: bool(box), timeout=10_000)
+    return box[0]
+
+
+def _ask(qtbot: Any, studio: SketchStudio, instruction: str) -> float:
+    """Type an instruction and press Enter, as a user does; seconds until the studio answered."""
+    studio.prompt.clear()
+    qtbot.keyClicks(studio.prompt, instruction)
+    started = time.perf_counter()
+    qtbot.keyClick(studio.prompt, Qt.Key.Key_Return)
+    return time.perf_counter() - started
+
+
+def test_a_revision_that_cannot_apply_says_so(qtbot: Any, tmp_path: Path) -> None:
+    studio = SketchStudio()
+    qtbot.addWidget(studio)
+    studio.resize(1100, 760)
+    studio.show()
+    page = open_sketch(qtbot, studio, tmp_path, "form")  # a form: no header, no footer, no cards
+    assert "<header" not in page and 'class="card"' not in page
+
+    _ask(qtbot, studio, "make the cards blue")
+    assert studio.status.text() == "⚠ The page has no cards to make blue."
+    assert studio.current_html() == page and len(studio.versions) == 1
+    assert studio.prompt.text() == "make the cards blue"  # kept, to rephrase
+
+    _ask(qtbot, studio, "translate everything into Klingon")  # no model in this studio
+    assert studio.status.text().startswith(
+        "⚠ Nothing changed: “translate everything into Klingon” needs a chat model, and none is loaded."
+    )
+    assert studio.current_html() == page and len(studio.versions) == 1
+    qtbot.wait(200)
+    assert studio.grab().save("/tmp/pt-studio-cannot-apply.png")
+
+    # The reported bug: this said “header → dark blue” and changed nothing. Now the header is
+    # made, and the browser's own computed style shows the colour.
+    with qtbot.waitSignal(studio.preview.loadFinished, timeout=10_000):  # the revised page, loaded
+        seconds = _ask(qtbot, studio, "Make the header dark blue")
+    assert seconds < 3.0, seconds
+    assert studio.status.text() == "Added a header (the page had none) and made it dark blue."
+    assert len(studio.versions) == 2 and studio.prompt.text() == ""
+    script = "getComputedStyle(document.querySelector('header')).backgroundColor"
+    assert _js(qtbot, studio, script) == "rgb(30, 58, 138)"
+    assert _js(qtbot, studio, "document.querySelector('header').innerText").strip() == "Checkout"
+    assert studio.grab().save("/tmp/pt-studio-header.png")
+    studio.close()
+
+
+def test_undo_never_crosses_sketches(qtbot: Any, tmp_path: Path) -> None:
+    studio = SketchStudio()
+    qtbot.addWidget(studio)
+    studio.show()
+    first = open_sketch(qtbot, studio, tmp_path, "landing")
+    studio.revise("make the buttons green")
+    assert len(studio.versions) == 2 and studio.undo_button.isEnabled()
+
+    second = open_sketch(qtbot, studio, tmp_path, "form")
+    assert studio.versions == [(second, studio.versions[0][1])] and studio.index == 0
+    assert not studio.undo_button.isEnabled() and not studio.redo_button.isEnabled()
+    studio.undo()
+    assert studio.current_html() == second != first
+
+    studio.revise("add a footer")
+    footed = studio.current_html()
+    assert "<footer" in footed and studio.version_label.text() == "version 2 of 2"
+    studio.undo()
+    studio.undo()
+    assert studio.current_html() == second  # the new sketch's first page, never the old sketch's
+    with qtbot.waitSignal(studio.preview.loadFinished, timeout=10_000):
+        studio.redo()
+    assert studio.current_html() == footed
+    assert "©" in _js(qtbot, studio, "document.body.innerText")  # the preview shows it too
     studio.close()

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from seesay.vision import evalset, metrics
-from seesay.vision.sketch import LEAF_TYPES, Layout, analyse_image
+from seesay.vision.layout import LEAF_TYPES, Layout
+from seesay.vision.sketch import analyse_image
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +48,15 @@ def test_layout_json_contract(results: list) -> None:
     assert data["image"] == {"width": sample.image.width, "height": sample.image.height}
     assert data["tree"]["type"] == "page"
     for el in data["elements"]:
-        assert el["type"] in LEAF_TYPES and set(el) == {"type", "bbox", "text"}
+        assert el["type"] in LEAF_TYPES and {"type", "bbox", "text"} <= set(el) <= {
+            "type",
+            "bbox",
+            "text",
+            "raw",  # what the OCR read, before spelling correction
+            "confidence",
+        }
+        if el["text"] and el["type"] in ("heading", "label", "button", "link"):
+            assert isinstance(el["raw"], str) and 0 < el["confidence"] <= 1
         x, y, w, h = el["bbox"]
         assert x >= 0 and y >= 0 and x + w <= sample.image.width + 1 and y + h <= sample.image.height + 1
     assert Layout.from_dict(data).to_dict() == data

@@ -20,8 +20,7 @@ from PIL import Image, ImageDraw
 from seesay.config import Settings
 from seesay.errors import ConfigError, ModelError, ModelNotFoundError
 from seesay.inference.engine import GenerationParams, Stream
-from seesay.vision import html as page_html
-from seesay.vision import pipeline, vlm
+from seesay.vision import pipeline, revision, vlm
 from seesay.vision.vlm import VisionLanguageModel
 
 CHAT_TEMPLATE = (
@@ -228,9 +227,9 @@ def test_revision_sends_previous_page_and_instruction(
     prompts: list[str] = []
     render = tiny_vlm.render_prompt
     monkeypatch.setattr(tiny_vlm, "render_prompt", lambda m: prompts.append(render(m)) or prompts[-1])
-    page = page_html.apply_rules(previous, "add a footer")[0]
+    page = revision.apply_rules(previous, "add a footer").html
     ask = "make the header dark blue"
-    result = tiny_vlm.revise_page(page, ask, fallback=lambda: page_html.apply_instruction(page, ask))
+    result = tiny_vlm.revise_page(page, ask, fallback=lambda: revision.apply_instruction(page, ask))
     assert page.strip() in prompts[0] and "make the header dark blue" in prompts[0]
     assert result.source == "rules" and "#1e3a8a" in result.html  # random reply rejected: rules applied
     assert result.notes[0].startswith("vision model revision rejected")
@@ -311,7 +310,7 @@ def test_bfloat16_on_cuda_streams_and_cancels(tiny_vlm_dir: Path, sketch: Image.
 
 def _layout() -> Any:
     """What the offline reader would find in the GOOD_PAGE sketch (skips OCR: not under test here)."""
-    from seesay.vision.sketch import Layout, Node
+    from seesay.vision.layout import Layout, Node
 
     tree = Node(
         "page",
