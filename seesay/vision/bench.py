@@ -152,14 +152,6 @@ def _unit_boxes(boxes: list[tuple[str, list[float]]]) -> list[tuple[str, tuple[f
     ]
 
 
-def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
-
-
 def layout_similarity(layout: Layout, blocks: dict[str, Any]) -> float:
     """How closely a rendered page keeps the sketch's layout: mean IoU of matched elements.
 
@@ -180,7 +172,7 @@ def layout_similarity(layout: Layout, blocks: dict[str, Any]) -> float:
     for kind in {k for k, _ in drawn} & {k for k, _ in shown}:
         a = [b for k, b in drawn if k == kind]
         b = [b for k, b in shown if k == kind]
-        cost = [[-_iou(x, y) for y in b] for x in a]
+        cost = [[-metrics.iou(x, y) for y in b] for x in a]
         rows, cols = linear_sum_assignment(cost)
         total += sum(-cost[r][c] for r, c in zip(rows, cols, strict=True))
     return total / max(len(drawn), len(shown))
