@@ -26,7 +26,9 @@ from seesay.errors import VisionError
 from seesay.vision.candidates import CLASSES, Candidate, features, iou_matrix, propose
 from seesay.vision.layout import Node
 from seesay.vision.ocr import Reading
+from seesay.vision.rules import navbar_links
 from seesay.vision.sketch import Observation
+from seesay.vision.strokes import inside
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +109,7 @@ def find(seen: Observation, model: Any = None) -> list[Node]:
     nodes = [_element(kind, c.box, score, seen) for c, kind, score in picked]
     nodes = _cards_for_groups(nodes)
     nodes += [n for n in seen.rules if n.type in RULE_ONLY and not _duplicates(n, nodes)]
-    for c in (n for n in nodes if n.type == "navbar"):  # writing in a navbar is its links
-        for n in nodes:
-            if n.type == "label" and _within(n.bbox, c.bbox):
-                n.type = "link"
+    navbar_links(nodes, tol=6)
     return nodes
 
 
@@ -120,11 +119,13 @@ def _element(kind: str, box: tuple[float, float, float, float], score: float, se
     x0, y0 = max(0.0, x), max(0.0, y)
     x1, y1 = min(float(page_w), x + w), min(float(page_h), y + h)
     clipped = [round(x0), round(y0), max(1, round(x1 - x0)), max(1, round(y1 - y0))]
-    inside = _readings_in(clipped, seen.texts)
-    text = " ".join(t.text for t in inside)
+    readings = _readings_in(clipped, seen.texts)
+    text = " ".join(t.text for t in readings)
     meta: dict[str, Any] = {"score": round(score, 3)}
     if kind == "paragraph":
-        meta["lines"] = max(1, sum(1 for s in seen.shapes if s.kind == "hline" and _within(s.box, clipped)))
+        meta["lines"] = max(
+            1, sum(1 for s in seen.shapes if s.kind == "hline" and inside(s.box, clipped, tol=6))
+        )
     return Node(kind, clipped, text, meta=meta)
 
 
@@ -137,15 +138,6 @@ def _readings_in(box: list[int], texts: list[Reading]) -> list[Reading]:
     return sorted(inside, key=lambda t: (round((t.box[1] + t.box[3] / 2) / max(t.box[3], 1)), t.box[0]))
 
 
-def _within(inner: Any, outer: Any, tol: float = 6) -> bool:
-    return (
-        inner[0] >= outer[0] - tol
-        and inner[1] >= outer[1] - tol
-        and inner[0] + inner[2] <= outer[0] + outer[2] + tol
-        and inner[1] + inner[3] <= outer[1] + outer[3] + tol
-    )
-
-
 def _cards_for_groups(nodes: list[Node]) -> list[Node]:
     """People sometimes mark a block of labels as one heading or paragraph around them. On the
     page that would say every word twice: an element holding two or more others becomes a card
@@ -153,7 +145,9 @@ def _cards_for_groups(nodes: list[Node]) -> list[Node]:
     out = []
     for n in nodes:
         held = [
-            m for m in nodes if m is not n and _within(m.bbox, n.bbox) and m.type in (*TEXT_TYPES, "button")
+            m
+            for m in nodes
+            if m is not n and inside(m.bbox, n.bbox, tol=6) and m.type in (*TEXT_TYPES, "button")
         ]
         if n.type in TEXT_TYPES and len(held) >= 2:
             out.append(Node("card", n.bbox, meta={"drawn_as": n.type}))

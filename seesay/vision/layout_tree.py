@@ -13,11 +13,7 @@ def build_tree(nodes: list[Node], page: Box) -> Node:
     for n in nodes:
         holder = None
         for c in containers:
-            if (
-                c is not n
-                and c.bbox[2] * c.bbox[3] > n.bbox[2] * n.bbox[3]
-                and inside(tuple(n.bbox), tuple(c.bbox), tol=6)  # type: ignore[arg-type]
-            ):
+            if c is not n and c.bbox[2] * c.bbox[3] > n.bbox[2] * n.bbox[3] and inside(n.bbox, c.bbox, tol=6):
                 holder = c
                 break
         parent[id(n)] = holder

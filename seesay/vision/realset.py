@@ -90,7 +90,7 @@ def bench_real(
     sketches); with 0, by the shipped model, which may have been trained on these very sketches."""
     sketches = load(directory)[:count]
     if folds:
-        results = _cross_validated(directory, count, folds)
+        results = _cross_validated(sketches, folds)
     else:
         results = []
         for s in sketches:
@@ -149,12 +149,12 @@ def bench_real(
     }
 
 
-def _cross_validated(directory: Path, count: int | None, folds: int) -> list[tuple[Layout, float]]:
+def _cross_validated(sketches: list[RealSketch], folds: int) -> list[tuple[Layout, float]]:
     from seesay.vision import training
 
     if folds < 2:
         raise InputError(f"--folds must be 0 (the shipped model) or at least 2, got {folds}.")
-    labelled = training.look_real(directory, count)
+    labelled = training.look_real(sketches)
     if len(labelled) < folds:
         raise InputError(f"{len(labelled)} sketches cannot be split into {folds} folds.")
     models = training.cross_validate(labelled, training.look_generated(training.GENERATED), folds)

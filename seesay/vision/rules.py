@@ -142,7 +142,7 @@ def classify(shapes: list[Shape], texts: list[Reading], gh: float, wid: int, hgt
             continue
         kind = "heading" if t.box[3] >= 1.4 * text_h else "label"
         nodes.append(_node(kind, t.box, t.text))
-    _containers_adopt(nodes)
+    navbar_links(nodes)
     return nodes
 
 
@@ -167,11 +167,11 @@ def _text_rows(texts: list[Reading]) -> list[list[Reading]]:
     return rows
 
 
-def _containers_adopt(nodes: list[Node]) -> None:
-    """Navbar texts are links; footer texts stay labels unless underlined."""
+def navbar_links(nodes: list[Node], tol: float = 4) -> None:
+    """Writing in a navbar is its links; footer texts stay labels unless underlined."""
     for c in nodes:
         if c.type != "navbar":
             continue
         for n in nodes:
-            if n.type == "label" and inside(tuple(n.bbox), tuple(c.bbox)):  # type: ignore[arg-type]
+            if n.type == "label" and inside(n.bbox, c.bbox, tol):
                 n.type = "link"

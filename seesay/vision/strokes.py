@@ -8,6 +8,7 @@ measured in handwriting heights.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -100,7 +101,7 @@ def _keep_isolated_controls(shapes: list[Shape], gh: float) -> None:
                 break
 
 
-def inside(inner: Box, outer: Box, tol: float = 4) -> bool:
+def inside(inner: Sequence[float], outer: Sequence[float], tol: float = 4) -> bool:
     x, y, w, h = inner
     ox, oy, ow, oh = outer
     return x >= ox - tol and y >= oy - tol and x + w <= ox + ow + tol and y + h <= oy + oh + tol

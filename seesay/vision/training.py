@@ -28,6 +28,7 @@ import numpy as np
 
 from seesay.vision import images
 from seesay.vision.candidates import CLASSES, features, iou_matrix, propose
+from seesay.vision.realset import RealSketch, load
 from seesay.vision.sketch import Observation, observe
 
 log = logging.getLogger(__name__)
@@ -93,11 +94,10 @@ def look(sid: str, source: Any, truth: Sequence[tuple[str, Sequence[float]]]) ->
     return Seen(sid, seen, prepared, work, seconds)
 
 
-def look_real(directory: Path, count: int | None = None) -> list[Seen]:
-    from seesay.vision import realset
-
+def look_real(sketches: Sequence[RealSketch]) -> list[Seen]:
+    """Observe labelled photographs (:func:`seesay.vision.realset.load`)."""
     out = []
-    for s in realset.load(directory)[:count]:
+    for s in sketches:
         data = s.image.read_bytes()
         sx, sy = _input_scale(data, s.width, s.height)
         truth = [(e["type"], [x * sx, y * sy, w * sx, h * sy]) for e in s.truth for x, y, w, h in [e["bbox"]]]
@@ -181,7 +181,7 @@ def main(argv: Sequence[str] | None = None, say: Callable[[str], None] = print) 
     from seesay.vision.elements import MODEL_PATH
 
     t = time.perf_counter()
-    sketches = look_real(args.directory) + look_generated(args.synthetic)
+    sketches = look_real(load(args.directory)) + look_generated(args.synthetic)
     say(f"observed {len(sketches)} sketches in {time.perf_counter() - t:.0f} s")
     t = time.perf_counter()
     model = train(sketches, args.seed)
