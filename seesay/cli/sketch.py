@@ -26,6 +26,12 @@ def add_commands(sub: Any, bench: Any, parents: list[argparse.ArgumentParser]) -
         help="draw the page with this vision-language model "
         "(a local folder or cached Hugging Face id; sets vision.vlm_model)",
     )
+    sketch.add_argument(
+        "--fit",
+        action="store_true",
+        help="lay the page out in headless Chromium, compare it with the drawing and adjust its "
+        "proportions until closest",
+    )
     sketch.set_defaults(func=_sketch)
 
     b = bench.add_parser(
@@ -75,6 +81,17 @@ def _sketch(args: argparse.Namespace, settings: Settings) -> int:
             _check_output(path, what, example, image=args.image)
     if args.output and args.layout and _same_file(args.output, args.layout):
         raise InputError(f"-o and --layout both name {args.output}; give them different files.")
+    if args.fit:
+        from seesay.vision.compare import chromium
+
+        if args.instruction or settings.vision.refine_with_llm or settings.vision.vlm_model.strip():
+            raise InputError(
+                "--fit adjusts the page drawn from the layout; leave out --instruction, --refine and --vlm."
+            )
+        if chromium() is None:
+            raise InputError(
+                "--fit needs Chromium to lay the page out; install it (apt-get install chromium)."
+            )
     engine = None
     if settings.vision.refine_with_llm:
         from seesay.inference import create_engine
@@ -84,6 +101,15 @@ def _sketch(args: argparse.Namespace, settings: Settings) -> int:
     result = sketch_to_page(
         args.image, settings, engine=engine, instruction=args.instruction, progress=progress
     )
+    if args.fit and result.source == "layout":
+        from seesay.vision.compare import fit
+
+        fitted = fit(result.layout)
+        result.html = fitted.page
+        print(
+            f"Layout similarity {fitted.first:.3f} as first laid out, {fitted.score:.3f} kept.",
+            file=sys.stderr,
+        )
     if args.layout:
         _write(args.layout, json.dumps(result.layout.to_dict(), indent=2), "layout")
     if args.output:

@@ -4,14 +4,17 @@ People draw an element as a group of strokes: letters make a word, words a label
 its caption a checkbox, stacked lines a paragraph. Rather than decide the grouping by rule,
 every plausible grouping is proposed: the ink's connected components merged by growing them
 at several horizontal and vertical reaches (multiples of the handwriting's height), each also
-widened by two margins because people label an element with some paper around it. The hand
-rules' own elements are proposed too. A few thousand candidates per sketch, of which the
-model (:mod:`seesay.vision.elements`) keeps the ones that are elements, with their type.
+widened by two margins because people label an element with some paper around it. Lines of
+writing are also proposed widened to their row (people mark a heading as the whole band it
+heads), and the hand rules' own elements are proposed too. About a thousand candidates per
+sketch, of which the model (:mod:`seesay.vision.elements`) keeps the ones that are elements,
+with their type.
 
 Features describe a candidate by its size and place (relative to the page and to the
 handwriting), where its ink lies (border, interior, left and right quarters, around it), the
 OCR readings inside it (how many, how tall relative to the page's writing, margins), the
-shapes the stroke finder saw inside or matching it, and what the hand rules made of it.
+shapes the stroke finder saw inside or matching it, its first and last marks (a checkbox
+starts with a small hollow box, a select ends with an arrow), and what the hand rules made of it.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ CLASSES = (
     "radio",
     "select",
     "link",
+    "icon",  # not in the labelled photographs, which call a drawn icon nothing; the generated ones have them
 )
 # Reaches (x, y) in handwriting heights at which components are grouped.
 REACHES = (
@@ -48,6 +52,8 @@ REACHES = (
     (1.0, 1.0),
     (1.6, 1.2),
     (2.5, 1.8),
+    (0.5, 2.5),  # a paragraph's lines, drawn far apart
+    (0.5, 3.5),
 )
 MARGINS = (0.0, 0.3, 0.7)  # in handwriting heights
 SHAPE_KINDS = ("rect", "image", "select", "circle", "hline", "control_rect", "control_circle", "other")
@@ -62,30 +68,69 @@ class Candidate:
 
 
 def propose(seen: Observation) -> list[Candidate]:
-    ink, gh = seen.ink, seen.gh
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    keep = np.zeros(n, bool)
+    gh = seen.gh
+    lab, stats = seen.components()
+    keep = np.zeros(len(stats), bool)
     keep[1:] = (stats[1:, 4] >= 12) & (np.maximum(stats[1:, 2], stats[1:, 3]) >= 0.4 * gh)
     clean = keep[lab].astype(np.uint8) * 255
     tight: dict[tuple[int, int, int, int], int] = {}
     for i in np.nonzero(keep)[0]:
         tight.setdefault((int(stats[i, 0]), int(stats[i, 1]), int(stats[i, 2]), int(stats[i, 3])), 0)
+    # Grouping at half resolution: a grown blob's box is what matters, and labelling the
+    # components of a quarter of the pixels is most of the time this takes.
+    half = cv2.resize(
+        clean, (max(1, clean.shape[1] // 2), max(1, clean.shape[0] // 2)), interpolation=cv2.INTER_AREA
+    )
+    half = np.where(half > 0, 255, 0).astype(np.uint8)
     for level, (kx, ky) in enumerate(REACHES, start=1):
-        kernel = np.ones((max(1, int(ky * gh)), max(1, int(kx * gh))), np.uint8)
-        m, _, grown, _ = cv2.connectedComponentsWithStats(cv2.dilate(clean, kernel), connectivity=8)
-        hx, hy = kernel.shape[1] // 2, kernel.shape[0] // 2  # back to the ink under the grown blob
+        kw, kh = max(1, int(kx * gh / 2)), max(1, int(ky * gh / 2))
+        grown_ink = cv2.dilate(half, cv2.getStructuringElement(cv2.MORPH_RECT, (kw, kh)))
+        m, _, grown, _ = cv2.connectedComponentsWithStats(grown_ink, connectivity=8)
+        hx, hy = kw // 2, kh // 2  # back to the ink under the grown blob
         for j in range(1, m):
             x, y, w, h = (int(v) for v in grown[j, :4])
-            tight.setdefault((x + hx, y + hy, max(1, w - 2 * hx), max(1, h - 2 * hy)), level)
+            box = (2 * (x + hx), 2 * (y + hy), max(1, 2 * (w - 2 * hx)), max(1, 2 * (h - 2 * hy)))
+            tight.setdefault(box, level)
     rule_level = len(REACHES) + 1
     for node in seen.rules:
         x, y, w, h = (int(v) for v in node.bbox)
         tight.setdefault((x, y, max(1, w), max(1, h)), rule_level)
+    for box, level in _rows(clean, tight, gh).items():
+        tight.setdefault(box, level)
     out = []
     for (x, y, w, h), level in tight.items():
         for k, f in enumerate(MARGINS):
             q = f * gh
             out.append(Candidate((x - q, y - q, w + 2 * q, h + 2 * q), level, k))
+    return out
+
+
+ROW_MAX_LEVEL = 4  # the groupings widened to their row: words and lines of writing
+ROW_STROKE = 0.6  # an upright stroke crosses this share of a line's height
+
+
+def _rows(
+    clean: np.ndarray, tight: dict[tuple[int, int, int, int], int], gh: float
+) -> dict[tuple[int, int, int, int], int]:
+    """People often mark a heading or a label as the whole row it stands in: the writing
+    widened to the next upright stroke on each side (a card's edge, a box beside it) or to
+    the page. Each line of writing is also proposed widened rightwards and both ways."""
+    hgt, wid = clean.shape
+    down = np.vstack([np.zeros((1, wid), np.int32), np.cumsum(clean > 0, 0, dtype=np.int32)])
+    out: dict[tuple[int, int, int, int], int] = {}
+    base = len(REACHES) + 2
+    for (x, y, w, h), level in tight.items():
+        if level > ROW_MAX_LEVEL or h > 2.5 * gh or w < gh:
+            continue
+        cols = down[min(y + h, hgt)] - down[max(y, 0)]
+        upright = cols >= ROW_STROKE * h
+        gap = int(0.5 * gh)
+        right = np.nonzero(upright[min(x + w + gap, wid) :])[0]
+        x1 = x + w + gap + int(right[0]) if len(right) else wid - 1
+        left = np.nonzero(upright[: max(x - gap, 0)])[0]
+        x0 = int(left[-1]) + 1 if len(left) else 0
+        out.setdefault((x, y, max(1, x1 - x), h), base)
+        out.setdefault((x0, y, max(1, x1 - x0), h), base + 1)
     return out
 
 
@@ -147,6 +192,7 @@ def features(seen: Observation, cands: list[Candidate]) -> np.ndarray:
     cols += _text_features(seen, b)
     cols += _shape_features(seen, b, gh)
     cols += _rule_features(seen, b)
+    cols += _component_features(seen, b, integral)
     return np.column_stack(cols).astype(np.float32)
 
 
@@ -221,6 +267,69 @@ def _shape_features(seen: Observation, b: np.ndarray, gh: float) -> list[np.ndar
     leftmost = inside[:, control] & (s[None, control, 0] <= b[:, :1] + 0.25 * b[:, 2:3] + 2 * gh)
     cols.append(leftmost.sum(1))
     return cols
+
+
+def _component_features(seen: Observation, b: np.ndarray, integral: np.ndarray) -> list[np.ndarray]:
+    """The first and last marks in a candidate: a checkbox or radio starts with a small hollow
+    square or circle, a select ends with an arrow, a label starts with a letter."""
+    ink, gh = seen.ink, seen.gh
+    n = len(b)
+    st = seen.components()[1][1:].astype(np.float64)
+    st = st[np.maximum(st[:, 2], st[:, 3]) >= 0.4 * gh]
+    if not len(st):
+        return [np.full(n, np.nan)] * 12
+    cx0, cy0, cw, ch, area = st[:, 0], st[:, 1], st[:, 2], st[:, 3], st[:, 4]
+    held = (
+        (cx0[None] >= b[:, :1] - 2)
+        & (cy0[None] >= b[:, 1:2] - 2)
+        & (cx0[None] + cw[None] <= b[:, :1] + b[:, 2:3] + 2)
+        & (cy0[None] + ch[None] <= b[:, 1:2] + b[:, 3:4] + 2)
+    )
+    count = held.sum(1)
+    some = count > 0
+    first = np.where(held, cx0[None], np.inf).argmin(1)
+    last = np.where(held, cx0[None] + cw[None], -np.inf).argmax(1)
+    right_of_first = np.where(held & (cx0[None] > (cx0 + cw)[first][:, None]), cx0[None], np.inf).min(1)
+
+    def dens(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> np.ndarray:
+        hgt, wid = ink.shape
+        x0, x1 = np.clip(x0.astype(int), 0, wid), np.clip(x1.astype(int), 0, wid)
+        y0, y1 = np.clip(y0.astype(int), 0, hgt), np.clip(y1.astype(int), 0, hgt)
+        t = integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
+        return t / np.maximum((x1 - x0) * (y1 - y0), 1)
+
+    fx, fy, fw, fh = cx0[first], cy0[first], cw[first], ch[first]
+    qx, qy = 0.2 * fw, 0.2 * fh
+    corners = (
+        dens(fx, fy, fx + qx, fy + qy)
+        + dens(fx + fw - qx, fy, fx + fw, fy + qy)
+        + dens(fx, fy + fh - qy, fx + qx, fy + fh)
+        + dens(fx + fw - qx, fy + fh - qy, fx + fw, fy + fh)
+    ) / 4
+    middles = (
+        dens(fx + 2 * qx, fy, fx + fw - 2 * qx, fy + qy)
+        + dens(fx + 2 * qx, fy + fh - qy, fx + fw - 2 * qx, fy + fh)
+        + dens(fx, fy + 2 * qy, fx + qx, fy + fh - 2 * qy)
+        + dens(fx + fw - qx, fy + 2 * qy, fx + fw, fy + fh - 2 * qy)
+    ) / 4
+    hollow = dens(fx + 1.5 * qx, fy + 1.5 * qy, fx + fw - 1.5 * qx, fy + fh - 1.5 * qy)
+    lw, lh = cw[last], ch[last]
+    with np.errstate(all="ignore"):
+        cols = [
+            count,
+            fw / gh,
+            fh / gh,
+            fw / fh,
+            area[first] / (fw * fh),
+            corners / np.maximum(middles, 1e-3),
+            hollow,
+            (right_of_first - fx - fw) / gh,
+            (fx - b[:, 0]) / b[:, 2],
+            lw / gh,
+            lh / gh,
+            area[last] / (lw * lh),
+        ]
+    return [np.where(some, c, np.nan) for c in cols]
 
 
 def _rule_features(seen: Observation, b: np.ndarray) -> list[np.ndarray]:

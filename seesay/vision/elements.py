@@ -5,17 +5,20 @@ photographs) and typed a third of it: real pens, lighting and habits vary more t
 can follow. A gradient-boosted tree ensemble (LightGBM, the field's tool for tabular data:
 small, fast on a CPU, saved as text) scores every candidate of
 :mod:`seesay.vision.candidates`; the best-scoring candidates that do not overlap a better one
-become the page's elements. The rules still supply what the labelled sketches do not name
-(icons, navbars, footers, cards) and one feature of every candidate.
+become the page's elements. The rules still supply the containers the labelled sketches do
+not name (navbars, footers, cards) and one feature of every candidate.
 
-The model ships with the package (``assets/sketch_elements.txt``) and is rebuilt by
-:mod:`seesay.vision.training` from labelled sketches and generated ones, from a fixed seed.
+The model ships with the package (``assets/sketch_elements.txt`` and its gate,
+``assets/sketch_candidates.txt``) and is rebuilt by :mod:`seesay.vision.training` from
+labelled sketches and generated ones, from a fixed seed.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -33,27 +36,50 @@ from seesay.vision.strokes import inside
 log = logging.getLogger(__name__)
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "assets" / "sketch_elements.txt"
-MIN_SCORE = 0.45  # the lowest class probability kept as an element (chosen on held-out folds)
+GATE_PATH = MODEL_PATH.with_name("sketch_candidates.txt")
+MIN_SCORE = 0.3  # the lowest probability of being an element kept (chosen on held-out folds)
+GATE_MIN = 0.05  # candidates the gate rates below this are not scored further
+THREADS = 2  # the trees are shared out over this many cores
 OVERLAP = 0.3  # a candidate overlapping a better one by more (IoU) is the same element
 HELD = 0.8  # a candidate this much inside a better one is part of it
-# What the rules add: containers, and icons the model did not make into an element (the
-# labelled sketches have no icons, so the model never learnt them; leaving them out cost the
-# generated set 5 of its 180 elements, keeping them costs 0.02 of precision on real paper).
-# A lone line (the rules' divider) is left out: people labelled such lines as nothing.
-RULE_ONLY = ("icon", "navbar", "footer", "card")
+# What the rules add: containers. A lone line (the rules' divider) is left out: people
+# labelled such lines as nothing.
+RULE_ONLY = ("navbar", "footer", "card")
 TEXT_TYPES = ("label", "heading", "link", "paragraph")
 
 _lock = threading.Lock()
 
 
+@dataclass(frozen=True)
+class ElementModel:
+    """Two boosted tree ensembles: a small binary ``gate`` that drops the candidates plainly
+    not an element (most of them), and the ``types`` model, which gives the rest a probability
+    per class of :data:`CLASSES`. The gate is what keeps a sketch within a tenth of a second."""
+
+    gate: Any
+    types: Any
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(x), len(CLASSES)))
+        out[:, 0] = 1.0
+        if not len(x):
+            return out
+        keep = self.gate.predict(x, num_threads=THREADS) >= GATE_MIN
+        if keep.any():
+            out[keep] = self.types.predict(x[keep], num_threads=THREADS)
+        return out
+
+
 @cache
-def _booster(path: Path = MODEL_PATH) -> Any:
-    """The shipped model, loaded once per process (about 0.1 s)."""
+def shipped(types: Path = MODEL_PATH, gate: Path = GATE_PATH) -> ElementModel:
+    """The shipped model, loaded once per process (about a quarter of a second)."""
     with _lock:
         try:
             import lightgbm
 
-            return lightgbm.Booster(model_file=str(path))
+            return ElementModel(
+                lightgbm.Booster(model_file=str(gate)), lightgbm.Booster(model_file=str(types))
+            )
         except Exception as e:  # ImportError, OSError (libgomp), LightGBMError (a damaged file)
             log.debug("loading the element model failed", exc_info=e)
             raise VisionError(
@@ -62,20 +88,21 @@ def _booster(path: Path = MODEL_PATH) -> Any:
             ) from e
 
 
-def scores(seen: Observation, cands: list[Candidate], model: Any = None) -> np.ndarray:
+def scores(seen: Observation, cands: list[Candidate], model: ElementModel | None = None) -> np.ndarray:
     """Class probabilities, one row per candidate, columns as :data:`CLASSES`."""
     if not cands:
         return np.zeros((0, len(CLASSES)))
-    booster = model if model is not None else _booster()
-    return np.asarray(booster.predict(features(seen, cands), num_threads=1))
+    return (model or shipped()).scores(features(seen, cands))
 
 
 def select(cands: list[Candidate], probs: np.ndarray) -> list[tuple[Candidate, str, float]]:
-    """Greedy non-maximum suppression over all types: the best candidates that overlap no better one."""
+    """Greedy non-maximum suppression over all types: the candidates most likely to be an
+    element (1 - P(none): a box the model cannot decide is a label or a heading is still an
+    element) that overlap no likelier one, each with its most likely type."""
     if not len(probs):
         return []
     kind = probs[:, 1:].argmax(1) + 1
-    score = probs[:, 1:].max(1)
+    score = 1.0 - probs[:, 0]
     idx = np.nonzero(score >= MIN_SCORE)[0]
     if not len(idx):
         return []
@@ -102,13 +129,15 @@ def _share_inside(boxes: np.ndarray) -> np.ndarray:
     return iw * ih / np.maximum(boxes[None, :, 2] * boxes[None, :, 3], 1e-9)
 
 
-def find(seen: Observation, model: Any = None) -> list[Node]:
-    """The sketch's elements (leaves by the model, the rest by the rules), in working pixels."""
+def find(seen: Observation, model: ElementModel | None = None) -> list[Node]:
+    """The sketch's elements (leaves by the model, containers by the rules), in working pixels."""
+    t = time.perf_counter()
     cands = propose(seen)
     picked = select(cands, scores(seen, cands, model))
+    seen.timings["elements"] = time.perf_counter() - t
     nodes = [_element(kind, c.box, score, seen) for c, kind, score in picked]
     nodes = _cards_for_groups(nodes)
-    nodes += [n for n in seen.rules if n.type in RULE_ONLY and not _duplicates(n, nodes)]
+    nodes += [n for n in seen.rules if n.type in RULE_ONLY]
     navbar_links(nodes, tol=6)
     return nodes
 
@@ -154,11 +183,3 @@ def _cards_for_groups(nodes: list[Node]) -> list[Node]:
         else:
             out.append(n)
     return out
-
-
-def _duplicates(rule: Node, nodes: list[Node]) -> bool:
-    """A rule's icon that the model already made into an element."""
-    if rule.type != "icon" or not nodes:
-        return False
-    boxes = np.array([n.bbox for n in nodes], np.float64)
-    return bool(iou_matrix(np.array([rule.bbox], np.float64), boxes).max() > 0.5)

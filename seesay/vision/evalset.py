@@ -3,7 +3,8 @@
 Each sample is drawn with Pillow the way a person sketches a page on paper: wobbly
 strokes that overshoot at corners, handwriting-like fonts, crossed boxes for images,
 wavy lines for paragraphs; then optionally turned a little, noised, or photographed
-(perspective, uneven light, a table around the sheet, JPEG). The ground truth is the
+(perspective, uneven light, a table around the sheet, JPEG), drawn in marker on a
+whiteboard (colours, glare, half-erased smears) or in ballpoint on ruled paper. The ground truth is the
 flat element list of the layout JSON, in the final image's pixels, so the analyser
 is scored exactly on its contract. ``sample(i)`` is deterministic: ids are stable and
 the set grows by adding templates or styles.
@@ -33,7 +34,10 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
 )
-STYLES = ("clean", "rotated", "noisy", "photo")
+STYLES = ("clean", "rotated", "noisy", "photo", "whiteboard", "lined")
+# Dry-erase markers and ballpoints: what people draw with besides a pencil.
+MARKERS = ((35, 70, 190), (190, 45, 45), (30, 130, 70), (35, 35, 40))
+BALLPOINTS = ((25, 25, 35), (20, 30, 90), (50, 50, 55), (30, 60, 160), (140, 30, 45))
 TEMPLATES = ("landing", "form", "cards")
 W, H = 1200, 900
 
@@ -79,6 +83,11 @@ class Sample:
     template: str
     style: str
     containers: list[dict[str, Any]] = field(default_factory=list)  # navbar/footer/card boxes
+
+    @property
+    def suffix(self) -> str:
+        """How the image is saved: photographs as JPEG, drawings as PNG."""
+        return "jpg" if self.style in ("photo", "whiteboard") else "png"
 
     def truth(self) -> dict[str, Any]:
         return {
@@ -322,9 +331,20 @@ def make(template: str, style: str, seed: int = 0) -> Sample:
     fonts = available_fonts()
     if not fonts:
         raise RuntimeError("no TrueType font found; install fonts-dejavu-core")
-    page = Image.new("RGB", (W, H), (250, 249, 244))
-    ink = rng.choice([(25, 25, 35), (20, 30, 90), (50, 50, 55)])
-    pen = _Pen(rng, ImageDraw.Draw(page), rng.choice(fonts), ink=ink, width=rng.choice([3, 3, 4]))
+    if style == "whiteboard":
+        page = Image.new("RGB", (W, H), (243, 245, 247))
+        _ghosts(page, rng)
+        pen = _Pen(
+            rng, ImageDraw.Draw(page), rng.choice(fonts), ink=rng.choice(MARKERS), width=rng.choice([5, 6, 7])
+        )
+    else:
+        page = Image.new("RGB", (W, H), (250, 249, 244))
+        if style == "lined":
+            _ruled(page, rng)
+        inks = BALLPOINTS if style == "lined" else BALLPOINTS[:3]
+        pen = _Pen(
+            rng, ImageDraw.Draw(page), rng.choice(fonts), ink=rng.choice(inks), width=rng.choice([3, 3, 4])
+        )
     _TEMPLATE_FUNCS[template](pen, rng)
     elements = pen.elements + pen.containers
     if style == "rotated":
@@ -335,6 +355,10 @@ def make(template: str, style: str, seed: int = 0) -> Sample:
         page = _noise(page, rng, strength=14)
     elif style == "photo":
         page, elements = _photo(page, elements, rng)
+    elif style == "whiteboard":
+        page, elements = _photo(page, elements, rng, glare=True)
+    elif style == "lined":
+        page = _noise(page, rng, strength=6)
     n = len(pen.elements)
     return Sample(f"{template}-{style}-{seed}", page, elements[:n], template, style, elements[n:])
 
@@ -379,8 +403,30 @@ def _noise(page: Image.Image, rng: random.Random, strength: float) -> Image.Imag
     return Image.fromarray(arr.clip(0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.6))
 
 
-def _photo(page: Image.Image, elements: list[dict[str, Any]], rng: random.Random) -> tuple[Image.Image, list]:
-    """The sheet on a table, shot at an angle under uneven light, saved as a phone would."""
+def _ruled(page: Image.Image, rng: random.Random) -> None:
+    """Ruled notebook paper: faint blue lines and a red margin, under the drawing."""
+    draw = ImageDraw.Draw(page)
+    step = rng.choice([30, 34, 38])
+    for y in range(rng.randrange(40, 80), H, step):
+        draw.line([(0, y), (W, y)], fill=(196, 212, 236), width=2)
+    x = rng.randrange(60, 110)
+    draw.line([(x, 0), (x, H)], fill=(236, 178, 178), width=2)
+
+
+def _ghosts(page: Image.Image, rng: random.Random) -> None:
+    """A whiteboard's half-erased earlier writing: faint grey smears."""
+    draw = ImageDraw.Draw(page)
+    for _ in range(rng.randrange(3, 8)):
+        x, y = rng.uniform(0, W), rng.uniform(0, H)
+        pts = [(x + rng.uniform(-120, 120), y + rng.uniform(-25, 25)) for _ in range(5)]
+        draw.line(pts, fill=(222, 225, 229), width=rng.choice([6, 10, 14]), joint="curve")
+
+
+def _photo(
+    page: Image.Image, elements: list[dict[str, Any]], rng: random.Random, glare: bool = False
+) -> tuple[Image.Image, list]:
+    """The sheet on a table (or a whiteboard on a wall, with ``glare``: a shiny patch that
+    washes the marker out), shot at an angle under uneven light, saved as a phone would."""
     out_w, out_h = 1400, 1100
     j = lambda: rng.uniform(-35, 35)  # noqa: E731
     src = np.array([[0, 0], [W, 0], [W, H], [0, H]], dtype=np.float32)
@@ -389,13 +435,17 @@ def _photo(page: Image.Image, elements: list[dict[str, Any]], rng: random.Random
         dtype=np.float32,
     )
     matrix = cv2.getPerspectiveTransform(src, dst)
-    table = (96, 80, 66) if rng.random() < 0.5 else (70, 72, 78)
+    table = (150, 150, 146) if glare else (96, 80, 66) if rng.random() < 0.5 else (70, 72, 78)
     shot, elements = _transform(page, elements, matrix, (out_w, out_h), table)
     arr = np.asarray(shot, dtype=np.float32)
     yy, xx = np.mgrid[0:out_h, 0:out_w].astype(np.float32)
     cx, cy = rng.uniform(0, out_w), rng.uniform(0, out_h)
     light = 1.0 - 0.35 * np.hypot(xx - cx, yy - cy) / np.hypot(out_w, out_h)
     arr = arr * light[..., None] * np.array([1.0, 0.98, 0.92])
+    if glare:
+        gx, gy = rng.uniform(0.2, 0.8) * out_w, rng.uniform(0.2, 0.8) * out_h
+        shine = np.exp(-(((xx - gx) / (0.25 * out_w)) ** 2 + ((yy - gy) / (0.15 * out_h)) ** 2))
+        arr = arr + (255 - arr) * 0.65 * shine[..., None]
     gen = np.random.default_rng(rng.randrange(2**32))
     arr = arr + gen.normal(0, 5, arr.shape[:2])[..., None]
     img = Image.fromarray(arr.clip(0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.8))
@@ -414,7 +464,7 @@ def write(directory: Path, count: int = 12) -> list[Path]:
     paths = []
     for i in range(count):
         s = sample(i)
-        path = directory / f"{s.id}.{'jpg' if s.style == 'photo' else 'png'}"
+        path = directory / f"{s.id}.{s.suffix}"
         s.image.save(path)
         (directory / f"{s.id}.json").write_text(json.dumps(s.truth(), indent=1))
         paths.append(path)

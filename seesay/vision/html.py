@@ -39,6 +39,17 @@ DEFAULT_THEME = {
 }
 
 
+@dataclass(frozen=True)
+class Proportions:
+    """How strictly a page keeps the drawing's vertical proportions: what render-and-compare
+    (:func:`seesay.vision.compare.fit`) adjusts. By default a page has the drawn gaps and the
+    natural heights of its elements; with ``heights`` every element is at least that share of
+    its drawn height, so a box drawn tall stays tall."""
+
+    gaps: float = 1.0  # the drawn vertical gaps, scaled
+    heights: float = 0.0  # the drawn heights kept as minimums, scaled (0: natural heights)
+
+
 @dataclass
 class PageResult:
     html: str
@@ -55,9 +66,10 @@ def render_page(
     theme: dict[str, str] | None = None,
     copy: Sequence[str] | None = None,
     title: str | None = None,
+    proportions: Proportions = Proportions(),
 ) -> str:
     """The page for a layout. ``copy`` replaces the placeholder paragraph texts in order."""
-    r = _Renderer(layout, dict(DEFAULT_THEME, **(theme or {})), list(copy or []))
+    r = _Renderer(layout, dict(DEFAULT_THEME, **(theme or {})), list(copy or []), proportions)
     body = r.render_children(layout.tree.children, top=True)
     headings = [e.text for e in layout.elements if e.type == "heading" and e.text]
     title = title or (headings[0] if headings else "Page from a sketch")
@@ -122,8 +134,11 @@ class _Renderer:
     element can be sized and placed as a share of the container it was drawn in: widths
     and gaps become percentages of the rendered container and scale with the window."""
 
-    def __init__(self, layout: Layout, theme: dict[str, str], copy: list[str]) -> None:
+    def __init__(
+        self, layout: Layout, theme: dict[str, str], copy: list[str], proportions: Proportions
+    ) -> None:
         self.layout = layout
+        self.proportions = proportions
         self.theme = theme
         self.copy = copy
         self.ids = 0
@@ -175,7 +190,8 @@ class _Renderer:
             style: list[str] = []
             if i > 0 or first_gap:
                 gap = max(0.0, c.bbox[1] - prev_bottom)
-                style.append(f"margin-top: max(4px, {_pct(gap, frame, hi=40):.1f}%)")
+                scaled = _pct(gap, frame, hi=40) * self.proportions.gaps
+                style.append(f"margin-top: max(4px, {scaled:.1f}%)")
             prev_bottom = max(prev_bottom, c.bbox[1] + c.bbox[3]) if i else c.bbox[1] + c.bbox[3]
             nxt = kids[i + 1] if i + 1 < len(kids) else None
             parts.append(self.render(c, depth + 1, nxt, frame, style))
@@ -247,7 +263,12 @@ class _Renderer:
                 + self._stack(node.children, frame, depth)
                 + "\n</div>"
             )
-        return self.leaf(node, nxt, self._place(node, frame, style))
+        placed = self._place(node, frame, style)
+        if self.proportions.heights > 0 and t not in ("divider", "icon"):
+            # cqw: a share of the page column's width, the unit the drawing's width maps to
+            share = 100.0 * node.bbox[3] / self.area[2] * self.proportions.heights
+            placed.append(f"min-height: {share:.2f}cqw")
+        return self.leaf(node, nxt, placed)
 
     def _row(self, node: Node, frame: Frame, depth: int, style: list[str]) -> str:
         """Side-by-side groups: each keeps its drawn share of the frame's width and the drawn
@@ -400,7 +421,8 @@ body {{ margin: 0; font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto,
 .nav-links {{ display: flex; gap: 20px; list-style: none; margin: 0; padding: 0; flex-wrap: wrap; }}
 .nav-links a {{ color: inherit; text-decoration: none; opacity: .85; }}
 .nav-links a:hover {{ opacity: 1; text-decoration: underline; }}
-.page {{ max-width: 1100px; margin: 0 auto; padding: 32px 24px; display: flex; flex-direction: column; }}
+.page {{ max-width: 1100px; margin: 0 auto; padding: 32px 24px; display: flex; flex-direction: column;
+  container-type: inline-size; }}
 .page > * + *, .stack > * + *, .card > * + * {{ margin-top: 14px; }}
 .row {{ display: flex; align-items: flex-start; flex-wrap: wrap; align-self: stretch; }}
 .row > * + * {{ margin-left: 24px; }}

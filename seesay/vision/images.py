@@ -237,11 +237,46 @@ def threshold_ink(flat: np.ndarray) -> np.ndarray:
     ink = cv2.morphologyEx(cv2.bitwise_and(local, dark), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     faint = cv2.adaptiveThreshold(flat, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 6)
     faint = cv2.bitwise_and(faint, (flat < 232).astype(np.uint8) * 255)
+    ruling = _ruling(cv2.bitwise_and(faint, cv2.bitwise_not(ink)))
+    if ruling is not None:
+        faint = cv2.bitwise_and(faint, cv2.bitwise_not(ruling))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
     side = min(flat.shape) / 30
     keep = np.zeros(n, bool)
     keep[1:] = (np.maximum(stats[1:, 2], stats[1:, 3]) >= side) & (stats[1:, 4] >= 2.5 * side)
-    return cv2.bitwise_or(ink, keep[labels].astype(np.uint8) * 255)
+    out = cv2.bitwise_or(ink, keep[labels].astype(np.uint8) * 255)
+    if ruling is not None:  # what the paper printed goes; a pen stroke across it (darker) stays
+        printed = cv2.bitwise_and(ruling, (flat >= RULING_DARKEST).astype(np.uint8) * 255)
+        out = cv2.bitwise_and(out, cv2.bitwise_not(printed))
+    return out
+
+
+RULING_DARKEST = 150  # printed rulings are lighter than this; pen, marker and most pencil darker
+
+
+def _ruling(faint: np.ndarray) -> np.ndarray | None:
+    """Where ruled or squared paper has its printed lines, or None on plain paper.
+
+    Printed lines are faint, long and many: at least five faint horizontal lines a quarter
+    of the sheet long. Each is taken across the whole sheet (the pen hides parts of it),
+    with the long faint upright lines (a margin, a grid) beside them.
+    """
+    h, w = faint.shape
+    rect = cv2.MORPH_RECT
+    rows = cv2.morphologyEx(faint, cv2.MORPH_OPEN, cv2.getStructuringElement(rect, (max(8, w // 8), 1)))
+    _, _, stats, _ = cv2.connectedComponentsWithStats(rows, connectivity=8)
+    lines = [s for s in stats[1:] if s[2] >= w / 4 and s[3] <= max(3, h // 60)]
+    if len(lines) < 5:
+        return None
+    out = np.zeros_like(faint)
+    for _x, y, _w, lh, _a in lines:
+        out[max(0, y - 2) : y + lh + 2, :] = 255
+    cols = cv2.morphologyEx(faint, cv2.MORPH_OPEN, cv2.getStructuringElement(rect, (1, max(8, h // 8))))
+    _, _, stats, _ = cv2.connectedComponentsWithStats(cols, connectivity=8)
+    for x, _y, lw, lh, _a in stats[1:]:
+        if lh >= h / 4 and lw <= max(3, w // 60):
+            out[:, max(0, x - 2) : x + lw + 2] = 255
+    return out
 
 
 def find_page(gray: np.ndarray) -> np.ndarray | None:

@@ -75,6 +75,15 @@ class Observation:
     rules: list[Node]  # the hand rules' leaves and containers
     timings: dict[str, float] = field(default_factory=dict)
 
+    def components(self) -> tuple[np.ndarray, np.ndarray]:
+        """The ink's connected components: a label image (0 is paper) and rows of x, y, w, h,
+        area per label. Labelled once per sketch; the candidates and their features need them."""
+        found = self.__dict__.get("_components")
+        if found is None:
+            _, labels, stats, _ = cv2.connectedComponentsWithStats(self.ink, connectivity=8)
+            found = self.__dict__["_components"] = (labels, stats)
+        return found
+
 
 def observe(prepared: Prepared) -> Observation:
     """Find the strokes, read the writing, and classify both by hand rules."""

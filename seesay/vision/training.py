@@ -5,8 +5,9 @@
 ``DIR`` holds labelled photographs (the format :mod:`seesay.vision.realset` reads). Generated
 sketches (:mod:`seesay.vision.evalset`) are added so that clean drawings stay well read.
 Every candidate of every sketch is one example: its type is that of the labelled element it
-overlaps most with IoU >= 0.5, else "none". Most candidates are "none"; a seeded sample of
-them is kept, and the rest weigh less. The same seed gives the same model.
+overlaps most with IoU >= 0.5, else "none". Most candidates are "none": the gate (element or
+not) learns from half of them, the type model from a quarter, weighted down. Both samples
+and both models follow one seed; the same seed gives the same models.
 
 :func:`cross_validate` is what ``seesay bench sketch --real DIR`` reports: each labelled
 sketch is scored by a model trained without it (k folds by sketch, never by element), so
@@ -28,20 +29,23 @@ import numpy as np
 
 from seesay.vision import images
 from seesay.vision.candidates import CLASSES, features, iou_matrix, propose
+from seesay.vision.elements import ElementModel
 from seesay.vision.realset import RealSketch, load
 from seesay.vision.sketch import Observation, observe
 
 log = logging.getLogger(__name__)
 
 GENERATED = 40  # generated sketches trained on beside the labelled ones
-NEGATIVE_SHARE = 0.25  # of the "none" candidates kept for training
+NEGATIVE_SHARE = 0.25  # of the "none" candidates kept for training the type model
 NEGATIVE_WEIGHT = 0.4
-ROUNDS = 160
+ROUNDS = 250
+GATE_ROUNDS = 60
+GATE_NEGATIVE_SHARE = 0.5
 PARAMS: dict[str, Any] = {
     "objective": "multiclass",
     "num_class": len(CLASSES),
-    "learning_rate": 0.06,
-    "num_leaves": 24,
+    "learning_rate": 0.05,
+    "num_leaves": 31,
     "min_data_in_leaf": 10,
     "feature_fraction": 0.8,
     "bagging_fraction": 0.8,
@@ -122,7 +126,7 @@ def look_generated(count: int) -> list[Seen]:
     for i in range(count):
         sample = evalset.sample(1000 + i)  # not the bench's own samples (0, 1, 2, ...)
         truth = [(e["type"], e["bbox"]) for e in sample.elements]
-        out.append(look(sample.id, _encoded(sample.image, photo=sample.style == "photo"), truth))
+        out.append(look(sample.id, _encoded(sample.image, photo=sample.suffix == "jpg"), truth))
     return out
 
 
@@ -135,20 +139,29 @@ def _encoded(image: Any, photo: bool) -> bytes:
     return buf.getvalue()
 
 
-def train(sketches: Sequence[Seen], seed: int = 0) -> Any:
+def train(sketches: Sequence[Seen], seed: int = 0) -> ElementModel:
+    """The gate (element or not, on half the "none" candidates) and the type model (on a
+    quarter of them, weighted down), both from ``seed``."""
     import lightgbm
 
-    rng = np.random.default_rng(seed)
-    xs, ys = [], []
-    for s in sketches:
-        x, y = s.examples()
-        keep = (y > 0) | (rng.random(len(y)) < NEGATIVE_SHARE)
-        xs.append(x[keep])
-        ys.append(y[keep])
-    x, y = np.vstack(xs), np.concatenate(ys)
+    examples = [s.examples() for s in sketches]
+
+    def sample(share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        xs, ys = [], []
+        for x, y in examples:
+            keep = (y > 0) | (rng.random(len(y)) < share)
+            xs.append(x[keep])
+            ys.append(y[keep])
+        return np.vstack(xs), np.concatenate(ys)
+
+    x, y = sample(GATE_NEGATIVE_SHARE, np.random.default_rng(seed))
+    gate_params = {k: v for k, v in PARAMS.items() if k != "num_class"}
+    gate_params |= {"objective": "binary", "learning_rate": 0.1, "num_leaves": 15, "seed": seed}
+    gate = lightgbm.train(gate_params, lightgbm.Dataset(x, (y > 0).astype(np.int32)), GATE_ROUNDS)
+    x, y = sample(NEGATIVE_SHARE, np.random.default_rng(seed + 1))
     weight = np.where(y == 0, NEGATIVE_WEIGHT, 1.0)
-    params = {**PARAMS, "seed": seed}
-    return lightgbm.train(params, lightgbm.Dataset(x, y, weight=weight), ROUNDS)
+    types = lightgbm.train({**PARAMS, "seed": seed}, lightgbm.Dataset(x, y, weight=weight), ROUNDS)
+    return ElementModel(gate, types)
 
 
 def folds(ids: Sequence[str], k: int, seed: int = 0) -> list[set[str]]:
@@ -158,9 +171,9 @@ def folds(ids: Sequence[str], k: int, seed: int = 0) -> list[set[str]]:
 
 def cross_validate(
     labelled: Sequence[Seen], extra: Sequence[Seen], k: int = 5, seed: int = 0
-) -> dict[str, Any]:
+) -> dict[str, ElementModel]:
     """A model per fold, trained on the other folds and ``extra``: {sketch id: that model}."""
-    models: dict[str, Any] = {}
+    models: dict[str, ElementModel] = {}
     for held in folds([s.id for s in labelled], k, seed):
         model = train([s for s in labelled if s.id not in held] + list(extra), seed)
         models.update(dict.fromkeys(held, model))
@@ -175,10 +188,14 @@ def main(argv: Sequence[str] | None = None, say: Callable[[str], None] = print) 
     parser.add_argument("--synthetic", type=int, default=GENERATED, help="generated sketches to add")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--out", type=Path, default=None, help="where to write the model (default: the package's)"
+        "--out",
+        type=Path,
+        default=None,
+        help="where to write the type model, its gate beside it as sketch_candidates.txt "
+        "(default: the package's)",
     )
     args = parser.parse_args(argv)
-    from seesay.vision.elements import MODEL_PATH
+    from seesay.vision.elements import GATE_PATH, MODEL_PATH
 
     t = time.perf_counter()
     sketches = look_real(load(args.directory)) + look_generated(args.synthetic)
@@ -186,8 +203,11 @@ def main(argv: Sequence[str] | None = None, say: Callable[[str], None] = print) 
     t = time.perf_counter()
     model = train(sketches, args.seed)
     out = args.out or MODEL_PATH
-    model.save_model(str(out))
-    say(f"trained in {time.perf_counter() - t:.0f} s: {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    gate = out.with_name(GATE_PATH.name) if args.out else GATE_PATH
+    model.types.save_model(str(out))
+    model.gate.save_model(str(gate))
+    size = (out.stat().st_size + gate.stat().st_size) / 1e6
+    say(f"trained in {time.perf_counter() - t:.0f} s: {out} and {gate.name} ({size:.1f} MB)")
     return 0
 
 

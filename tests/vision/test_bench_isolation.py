@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from seesay.vision import bench, safety
+from seesay.vision import compare, safety
 from tests.app.isolation import hostile_page, listening, way_out_pages
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(bench.chromium() is None, reason="needs a Chromium binary"),
+    pytest.mark.skipif(compare.chromium() is None, reason="needs a Chromium binary"),
 ]
 
 BLOCKS = '<main><h1 data-kind="heading">Shop</h1><button data-kind="button">Buy</button></main>'
@@ -22,7 +22,7 @@ BLOCKS = '<main><h1 data-kind="heading">Shop</h1><button data-kind="button">Buy<
 def test_rendered_pages_reach_nothing_and_still_lay_out() -> None:
     with listening() as at:
         page = hostile_page(at, leave=False).replace("<body>", "<body>" + BLOCKS, 1)
-        got = bench.render_blocks(page, timeout=60)
+        got = compare.render_blocks(page, timeout=60)
         assert [b["text"] for b in got["blocks"]] == ["Shop", "Buy"]  # the page's scripts ran
         assert at.nothing_arrived(), (at.arrived(), at.requests)
 
@@ -32,11 +32,11 @@ def test_rendered_pages_cannot_navigate_out() -> None:
         for page in way_out_pages(at).values():
             # A page that navigated (and failed to) has no layout to report; that is fine.
             with contextlib.suppress(RuntimeError):
-                bench.render_blocks(page.replace("<body>", "<body>" + BLOCKS, 1), timeout=60)
+                compare.render_blocks(page.replace("<body>", "<body>" + BLOCKS, 1), timeout=60)
         assert at.nothing_arrived(), (at.arrived(), at.requests)
 
 
 def test_chromium_keeps_its_sandbox_unless_root() -> None:
-    switches = bench.chromium_switches(Path("/tmp/profile"), 800, 600)
+    switches = compare.chromium_switches(Path("/tmp/profile"), 800, 600)
     assert ("--no-sandbox" in switches) == (os.geteuid() == 0)
     assert set(safety.CHROMIUM_ISOLATION_FLAGS) <= set(switches)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from seesay import cli
-from seesay.vision import evalset
+from seesay.vision import compare, evalset
 
 
 def test_bench_group_keeps_llm_and_gains_sketch() -> None:
@@ -156,3 +156,24 @@ def _one_line_error(result: subprocess.CompletedProcess, message: str) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("seesay: error: "), result.stderr
     assert message in lines[0], lines[0]
+
+
+def test_fit_refuses_a_page_it_would_not_keep(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sample = evalset.make("form", "clean", seed=1)
+    sample.image.save(tmp_path / "s.png")
+    args = ["sketch", str(tmp_path / "s.png"), "-o", str(tmp_path / "p.html"), "--fit"]
+    assert cli.main([*args, "--instruction", "add a footer"]) == 1
+    err = capsys.readouterr().err
+    assert "--fit adjusts the page drawn from the layout" in err and "Traceback" not in err
+    assert not (tmp_path / "p.html").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(compare.chromium() is None, reason="needs a Chromium binary")
+def test_fit_writes_the_adjusted_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sample = evalset.make("form", "rotated", seed=4)
+    sample.image.save(tmp_path / "s.png")
+    assert cli.main(["sketch", str(tmp_path / "s.png"), "-o", str(tmp_path / "p.html"), "--fit"]) == 0
+    err = capsys.readouterr().err
+    assert "Layout similarity" in err and "kept" in err
+    assert "Content-Security-Policy" in (tmp_path / "p.html").read_text()

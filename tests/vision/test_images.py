@@ -146,3 +146,30 @@ def _png_bytes(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, "PNG")
     return buf.getvalue()
+
+
+def test_ruled_paper_loses_its_printed_lines_and_keeps_the_pen() -> None:
+    from seesay.vision import evalset
+
+    sample = evalset.make("landing", "lined", seed=15)
+    ink = images.prepare(images.load_image(_png(sample.image))).ink
+    # below the drawing the sheet has only its ruling: no ink there
+    assert (ink[560:760] > 0).mean() < 0.002
+    # the picture box drawn across the ruling keeps its upright sides whole
+    x, y, _w, h = next(e["bbox"] for e in sample.elements if e["type"] == "image")
+    left = ink[y + 10 : y + h - 10, max(0, x - 6) : x + 7].max(axis=1)
+    assert (left > 0).mean() > 0.95
+
+
+def test_plain_paper_is_not_taken_for_ruled() -> None:
+    photos = Path(__file__).resolve().parents[1] / "data" / "sketches"
+    for name in ("payment-form.jpg", "newsletter.jpg"):
+        prepared = images.prepare(images.load_image(photos / name))
+        faint = ((prepared.gray < 232) & (prepared.ink == 0)).astype(np.uint8) * 255
+        assert images._ruling(faint) is None, name
+
+
+def _png(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return buf.getvalue()

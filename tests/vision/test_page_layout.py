@@ -6,13 +6,13 @@ import re
 
 import pytest
 
-from seesay.vision import bench, evalset, safety
+from seesay.vision import compare, evalset, safety
 from seesay.vision import html as page_html
 from seesay.vision.bench import truth_layout
 from seesay.vision.layout import Layout, Node
 from seesay.vision.layout_tree import build_tree
 
-needs_chromium = pytest.mark.skipif(bench.chromium() is None, reason="needs a Chromium binary")
+needs_chromium = pytest.mark.skipif(compare.chromium() is None, reason="needs a Chromium binary")
 
 
 def _layout(nodes: list[Node], width: int = 1200, height: int = 900) -> Layout:
@@ -35,7 +35,7 @@ def _newsletter(x_of: dict[str, int] | None = None) -> Layout:
 
 
 def _blocks(layout: Layout) -> dict[str, dict[str, float]]:
-    got = bench.render_blocks(page_html.render_page(layout))
+    got = compare.render_blocks(page_html.render_page(layout))
     return {b["kind"]: b for b in got["blocks"]}
 
 
@@ -139,14 +139,14 @@ def test_layout_similarity_is_perfect_for_identical_boxes() -> None:
             for e in layout.elements
         ]
     }
-    assert bench.layout_similarity(layout, blocks) == pytest.approx(1.0)
-    assert bench.layout_similarity(layout, {"blocks": []}) == 0.0
+    assert compare.layout_similarity(layout, blocks) == pytest.approx(1.0)
+    assert compare.layout_similarity(layout, {"blocks": []}) == 0.0
 
 
 @needs_chromium
 def test_layout_similarity_prefers_the_faithful_page() -> None:
     layout = truth_layout(evalset.make("form", "clean", seed=1))
-    faithful = bench.render_blocks(page_html.render_page(layout))
+    faithful = compare.render_blocks(page_html.render_page(layout))
     # the same elements, drawn mirrored and upside down: a page that ignores the drawing
     scrambled = _layout(
         [
@@ -159,4 +159,25 @@ def test_layout_similarity_prefers_the_faithful_page() -> None:
         layout.width,
         layout.height,
     )
-    assert bench.layout_similarity(layout, faithful) > bench.layout_similarity(scrambled, faithful) + 0.1
+    assert compare.layout_similarity(layout, faithful) > compare.layout_similarity(scrambled, faithful) + 0.1
+
+
+def test_kept_drawn_heights_are_shares_of_the_page_column() -> None:
+    layout = _newsletter()
+    natural = page_html.render_page(layout)
+    assert "min-height" not in natural.split("</style>")[1]
+    kept = page_html.render_page(layout, proportions=page_html.Proportions(gaps=1.0, heights=1.0))
+    # the image box, 140 drawn px high on a 1000 px wide drawing: 14 % of the column's width
+    assert re.search(r'data-kind="image"[^>]*min-height: 14\.00cqw', kept)
+    assert "container-type: inline-size" in kept
+
+
+@needs_chromium
+def test_render_compare_adjust_keeps_the_closest_page() -> None:
+    layout = truth_layout(evalset.make("form", "rotated", seed=4))
+    fitted = compare.fit(layout)
+    assert 2 <= len(fitted.tries) <= compare.FIT_ROUNDS  # it adjusted at least once
+    assert fitted.score == max(score for _, score in fitted.tries) >= fitted.first
+    assert fitted.score == pytest.approx(
+        compare.layout_similarity(layout, compare.render_blocks(fitted.page)), abs=1e-6
+    )

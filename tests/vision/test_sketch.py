@@ -25,7 +25,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[evalset.Samp
     folder = tmp_path_factory.mktemp("eval")
     for i in SAMPLES:
         sample = evalset.sample(i)
-        path = folder / f"{sample.id}.{'jpg' if sample.style == 'photo' else 'png'}"
+        path = folder / f"{sample.id}.{sample.suffix}"
         sample.image.save(path)
         t = time.perf_counter()
         layout = analyse_image(path)
