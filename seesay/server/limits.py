@@ -92,7 +92,10 @@ class Lane:
             429,
             f"The {self.name} model is busy ({self._pending} requests ahead); retry shortly.",
             code="queue_full",
-            headers={"Retry-After": str(self.retry_after())},
+            # Closed after the answer: a client waiting out Retry-After (often as long as the
+            # server keeps an idle connection) would otherwise send its retry down a connection
+            # the server is closing at that moment, and lose it.
+            headers={"Retry-After": str(self.retry_after()), "Connection": "close"},
         )
 
     def _release(self) -> None:

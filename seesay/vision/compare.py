@@ -170,12 +170,10 @@ def fit(
 ) -> Fitted:
     """Render, compare with the drawing, adjust, render again; keep the best page.
 
-    The first page has the drawn gaps and natural element heights. If the browser lays it
-    out with a different height-to-width ratio than the drawing's, the next try keeps the
-    drawn heights as minimums and scales gaps and heights by the measured mismatch, so
-    elements that cannot shrink (text, controls) take the share of the page they were drawn
-    with. Each try is scored by :func:`layout_similarity`; a try that does not improve on
-    the best ends the loop. Raises ``RuntimeError`` without Chromium.
+    The first page has the drawn gaps and natural element heights; the next keeps the drawn
+    heights too; after that the browser's measurements steer (:func:`_adjusted`). Each try
+    is scored by :func:`layout_similarity`; one that does not improve on the best, or that
+    would repeat an earlier try, ends the loop. Raises ``RuntimeError`` without Chromium.
     """
     render = render or render_blocks
     props = page_html.Proportions()
@@ -199,16 +197,21 @@ def fit(
 
 
 def _adjusted(layout: Layout, blocks: dict[str, Any], props: page_html.Proportions) -> page_html.Proportions:
-    """The next proportions to try: the drawn heights kept, and everything vertical scaled
-    by how much taller (or shorter) the browser's page is than the drawing, width for width."""
+    """The next proportions to try. First the drawing's own: its gaps, and its heights kept as
+    minimums. Then, while the browser's page is still taller for its width than the drawing
+    (text and controls that need more room than drawn), gaps and kept heights shrink by the
+    excess so the page as a whole keeps the drawn proportions."""
+    if props.heights == 0:
+        return page_html.Proportions(gaps=props.gaps, heights=1.0)
     drawn = _extent([[float(v) for v in e.bbox] for e in layout.elements])
     shown = _extent([[b["x"], b["y"], b["w"], b["h"]] for b in blocks.get("blocks", [])])
     if drawn is None or shown is None:
         return props
-    ratio = (shown[1] / shown[0]) / (drawn[1] / drawn[0])  # > 1: the page came out too tall
-    ratio = min(3.0, max(1 / 3, ratio))
-    heights = props.heights or 1.0
-    return page_html.Proportions(gaps=round(props.gaps * ratio, 2), heights=round(heights * ratio, 2))
+    excess = (shown[1] / shown[0]) / (drawn[1] / drawn[0])
+    if excess <= 1.02:
+        return props
+    shrink = 1 / min(3.0, excess)
+    return page_html.Proportions(gaps=round(props.gaps * shrink, 2), heights=round(props.heights * shrink, 2))
 
 
 def _extent(boxes: list[list[float]]) -> tuple[float, float] | None:

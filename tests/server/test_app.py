@@ -221,3 +221,33 @@ def test_fuzz_no_server_errors(tiny_app) -> None:
                 assert "error" in response.json() and "Traceback" not in response.text
 
         check()
+
+
+def test_a_refused_client_comes_back_on_a_fresh_connection(tiny_app) -> None:
+    """The 429 closes its connection: a retry after Retry-After never meets a keep-alive
+    connection the server drops at that moment (what a burst of clients once lost a request to)."""
+    import socket
+
+    from seesay.server.bench import LoopbackServer
+
+    lane = tiny_app.state.services.chat_lane
+    tickets = [lane.reserve() for _ in range(lane.workers + lane.queue_size)]
+    body = b'{"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}'
+    try:
+        with LoopbackServer(tiny_app) as server:
+            port = int(server.url.rsplit(":", 1)[1].split("/")[0])
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                sock.sendall(
+                    b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + f"Authorization: Bearer {KEY}\r\nContent-Type: application/json\r\n".encode()
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                got = b""
+                while chunk := sock.recv(65536):  # ends when the server closes: no wait for keep-alive
+                    got += chunk
+    finally:
+        for t in tickets:
+            t.release()
+    head = got.split(b"\r\n\r\n", 1)[0].lower()
+    assert head.startswith(b"http/1.1 429") and b"connection: close" in head and b"retry-after:" in head
