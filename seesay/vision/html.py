@@ -1,28 +1,19 @@
-"""Layout tree → a clean, responsive, self-contained HTML5 page; optional model polish.
+"""Layout tree → a clean, responsive, self-contained HTML5 page.
 
-The deterministic page is the floor: it is always produced, needs no model, and
-every model-made change is validated against it (parses, keeps the drawn labels, no
-external resources or network scripts) and thrown away when it fails. So a weak or
-random model can never make the result worse than the page built here.
-
-Refinement does not let the model rewrite markup: it asks for a small JSON object
-(a colour theme and copy text for the paragraphs) and applies it to the same tree,
-which keeps the structure by construction. Revisions ("make the header dark blue and
-add a footer") live in :mod:`seesay.vision.revision`.
+The deterministic page is the floor: it is always produced, needs no model, and every
+model-made change is checked against it (:mod:`seesay.vision.validation`) and thrown away
+when it fails. So a weak or random model can never make the result worse than the page
+built here. Model polish lives in :mod:`seesay.vision.refine`, revisions ("make the header
+dark blue and add a footer") in :mod:`seesay.vision.revision`.
 """
 
 from __future__ import annotations
 
 import html as _html
-import json
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from seesay.inference.engine import Message
-from seesay.vision import safety
 from seesay.vision.layout import Layout, Node
 
 log = logging.getLogger(__name__)
@@ -482,127 +473,6 @@ _TEMPLATE = """<!DOCTYPE html>
 </body>
 </html>
 """
-
-
-# --- validation -----------------------------------------------------------------------------------
-
-
-def extract_html(reply: str) -> str | None:
-    """The HTML document in a model reply: a fenced block, or from <!DOCTYPE/<html to </html>."""
-    m = re.search(r"```(?:html)?\s*\n(.*?)```", reply, re.S | re.I)
-    if m and "<" in m.group(1):
-        reply = m.group(1)
-    m = re.search(r"(<!DOCTYPE html.*?</html>|<html.*?</html>)", reply, re.S | re.I)
-    return m.group(1).strip() if m else None
-
-
-def validate(page: str, labels: Sequence[str] = (), *, min_kept: float = 1.0) -> list[str]:
-    """Problems that disqualify a model-made page; empty when it may replace the current one."""
-    problems, tags, text = safety.scan(page)
-    if "body" not in tags and "main" not in tags:
-        problems.append("no page body")
-    visible = _norm(text + " " + " ".join(re.findall(r'(?:placeholder|value)="([^"]*)"', page)))
-    wanted = [lab for lab in labels if _norm(lab)]
-    kept = [lab for lab in wanted if _norm(lab) in visible]
-    if wanted and len(kept) < min_kept * len(wanted):
-        missing = [lab for lab in wanted if lab not in kept]
-        problems.append("drops drawn labels: " + ", ".join(missing[:5]))
-    return problems
-
-
-def _norm(s: str) -> str:
-    return re.sub(r"\s+", " ", s.lower()).strip()
-
-
-def page_labels(page: str) -> list[str]:
-    """Texts of the labelled elements of a page we generated (data-kind markers)."""
-    found = re.findall(
-        r'data-kind="(?:heading|label|link|button|checkbox|radio)"[^>]*>(?:<input[^>]*>\s*'
-        r"<span>)?([^<]+)<",
-        page,
-    )
-    found += re.findall(r'data-kind="(?:text_input)"[^>]*placeholder="([^"]+)"', page)
-    return [_html.unescape(f).strip() for f in found if f.strip()]
-
-
-# --- model refinement -----------------------------------------------------------------------------
-
-_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
-
-
-def refine(layout: Layout, engine: Any, params: Any = None) -> PageResult:
-    """Ask the chat model for a theme and paragraph copy; any unusable reply keeps the plain page."""
-    base = render_page(layout)
-    paragraphs = [e for e in layout.elements if e.type == "paragraph"]
-    outline = "\n".join(f"- {e.type}: {e.text}" if e.text else f"- {e.type}" for e in layout.elements)
-    prompt = (
-        "A web page was sketched with these elements, top to bottom:\n" + outline + "\n\n"
-        f"Write copy for its {len(paragraphs)} paragraph(s) and pick a colour theme. Reply with JSON only:\n"
-        '{"theme": {"accent": "#RRGGBB", "background": "#RRGGBB", "text": "#RRGGBB"}, '
-        + '"paragraphs": ['
-        + ", ".join(['"one or two sentences"'] * len(paragraphs))
-        + "]}"
-    )
-    messages: list[Message] = [
-        {"role": "system", "content": "You write concise website copy and answer in JSON."},
-        {"role": "user", "content": prompt},
-    ]
-    try:
-        reply = _generate(engine, messages, params)
-    except Exception as e:  # the model failing is not the user's problem: keep the page
-        log.warning("refinement failed: %s", e)
-        return PageResult(base, "layout", [f"model refinement failed ({e}); kept the page from the sketch"])
-    patch, why = _parse_patch(reply, len(paragraphs))
-    if patch is None:
-        return PageResult(base, "layout", [f"model reply unusable ({why}); kept the page from the sketch"])
-    page = render_page(layout, theme=patch["theme"], copy=patch["paragraphs"])
-    problems = validate(page, layout.labels())
-    if problems:
-        return PageResult(base, "layout", ["refined page rejected: " + "; ".join(problems)])
-    return PageResult(page, "llm", ["copy text and colours from the model"])
-
-
-def _generate(engine: Any, messages: list[Message], params: Any) -> str:
-    from seesay.inference.engine import GenerationParams
-
-    return engine.stream(messages, params or GenerationParams(max_new_tokens=400, temperature=0.3)).text()
-
-
-def _parse_patch(reply: str, n_paragraphs: int) -> tuple[dict[str, Any] | None, str]:
-    m = re.search(r"\{.*\}", reply, re.S)
-    if not m:
-        return None, "no JSON object"
-    try:
-        data = json.loads(m.group(0))
-    except json.JSONDecodeError:
-        return None, "invalid JSON"
-    if not isinstance(data, dict):
-        return None, "not an object"
-    theme_in: dict[str, Any] = data["theme"] if isinstance(data.get("theme"), dict) else {}
-    theme = {
-        k: v
-        for k, v in theme_in.items()
-        if k in ("accent", "background", "text") and isinstance(v, str) and _HEX.match(v)
-    }
-    if "background" in theme or "text" in theme:
-        bg, fg = (
-            theme.get("background", DEFAULT_THEME["background"]),
-            theme.get("text", DEFAULT_THEME["text"]),
-        )
-        if contrast(bg, fg) < 4.5:
-            return None, f"text {fg} on {bg} is unreadable"
-        theme["surface"] = bg
-    paragraphs = data.get("paragraphs")
-    if not isinstance(paragraphs, list) or len(paragraphs) != n_paragraphs:
-        return None, "wrong number of paragraphs"
-    clean = []
-    for p in paragraphs:
-        if not isinstance(p, str) or not 10 <= len(p.strip()) <= 600 or re.search(r"[<>]|https?:", p):
-            return None, "paragraph text unusable"
-        clean.append(p.strip())
-    if not theme and not clean:
-        return None, "nothing to apply"
-    return {"theme": theme, "paragraphs": clean}, ""
 
 
 def contrast(a: str, b: str) -> float:

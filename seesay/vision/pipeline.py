@@ -18,6 +18,7 @@ from seesay.config import Settings
 from seesay.errors import SeeSayError
 from seesay.vision import html as page_html
 from seesay.vision.layout import Layout
+from seesay.vision.refine import refine
 from seesay.vision.revision import apply_instruction
 from seesay.vision.sketch import analyse_image
 
@@ -70,7 +71,7 @@ def sketch_to_page(
     elif engine is not None and settings.vision.refine_with_llm:
         say("Polishing the page…")
         t = time.perf_counter()
-        result = page_html.refine(layout, engine)
+        result = refine(layout, engine)
         timings["refine"] = time.perf_counter() - t
         notes.extend(result.notes)
         page, source = result.html, result.source

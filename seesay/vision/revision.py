@@ -24,9 +24,10 @@ from typing import Any
 
 from seesay.inference.engine import Message
 from seesay.vision import safety
-from seesay.vision.html import DEFAULT_THEME, PageResult, _css, extract_html, page_labels, validate
+from seesay.vision.html import DEFAULT_THEME, PageResult, _css
 from seesay.vision.instructions import CAN_DO, clauses
 from seesay.vision.page_edits import Done, edit, elements, fingerprint, looks, parse, serialise, texts
+from seesay.vision.validation import extract_html, page_labels, validate
 
 log = logging.getLogger(__name__)
 

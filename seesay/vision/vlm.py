@@ -27,6 +27,7 @@ from seesay.inference.device import pick_device, pick_dtype
 from seesay.inference.engine import GenerationParams, Progress, Stream
 from seesay.inference.textstream import IncrementalDecoder
 from seesay.vision import html as page_html
+from seesay.vision import validation
 
 log = logging.getLogger(__name__)
 
@@ -307,11 +308,11 @@ class VisionLanguageModel:
             reply.append(delta)
             if on_delta:
                 on_delta(delta)
-        candidate = page_html.extract_html("".join(reply))
+        candidate = validation.extract_html("".join(reply))
         if candidate is None:
             cut = " (cut off at the token limit)" if stream.stats.finish_reason == "length" else ""
             return None, [f"no complete HTML page in the reply{cut}"]
-        problems = page_html.validate(candidate, labels, min_kept=min_kept)
+        problems = validation.validate(candidate, labels, min_kept=min_kept)
         if not problems and previous_html and candidate.strip() == previous_html.strip():
             problems = ["the page came back unchanged"]
         return (None, problems) if problems else (candidate, [])
@@ -346,7 +347,7 @@ class VisionLanguageModel:
             image,
             instruction=instruction,
             previous_html=page,
-            labels=page_html.page_labels(page),
+            labels=validation.page_labels(page),
             min_kept=0.6 if removing else 1.0,
         )
         if revised is not None:

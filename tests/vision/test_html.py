@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from seesay.vision import evalset, safety
+from seesay.vision import evalset, refine, safety, validation
 from seesay.vision import html as page_html
 from seesay.vision.bench import truth_layout
 from seesay.vision.layout import Layout
@@ -28,7 +28,7 @@ def test_page_is_valid_self_contained_html(layout: Layout) -> None:
     for label in layout.labels():
         assert label in text or f'placeholder="{label}"' in page
     assert "http" not in page and "<script" not in page
-    assert page_html.validate(page, layout.labels()) == []
+    assert validation.validate(page, layout.labels()) == []
 
 
 def test_labels_are_tied_to_their_inputs(layout: Layout) -> None:
@@ -47,19 +47,19 @@ def test_labels_are_tied_to_their_inputs(layout: Layout) -> None:
     ],
 )
 def test_validation_rejects_external_resources(bad: str) -> None:
-    assert page_html.validate(bad)
+    assert validation.validate(bad)
 
 
 def test_validation_rejects_pages_that_drop_labels(layout: Layout) -> None:
     page = page_html.render_page(layout)
     assert "Remember me" in layout.labels()
-    assert page_html.validate(page.replace("Remember me", "Lorem"), layout.labels())
+    assert validation.validate(page.replace("Remember me", "Lorem"), layout.labels())
 
 
 def test_extract_html_from_a_chatty_reply() -> None:
     reply = "Sure! Here it is:\n```html\n<!DOCTYPE html><html><body><p>Hi</p></body></html>\n```\nEnjoy."
-    assert page_html.extract_html(reply) == "<!DOCTYPE html><html><body><p>Hi</p></body></html>"
-    assert page_html.extract_html("no page here") is None
+    assert validation.extract_html(reply) == "<!DOCTYPE html><html><body><p>Hi</p></body></html>"
+    assert validation.extract_html("no page here") is None
 
 
 class _FakeStream:
@@ -86,7 +86,7 @@ def test_refinement_applies_a_good_json_reply(layout: Layout) -> None:
         '{"theme": {"accent": "#0d9488", "background": "#ffffff", "text": "#111111"}, '
         '"paragraphs": [' + ", ".join(['"Fast checkout with no account needed."'] * n) + "]}"
     )
-    result = page_html.refine(layout, _ScriptedEngine(reply))
+    result = refine.refine(layout, _ScriptedEngine(reply))
     assert result.source == "llm" and "#0d9488" in result.html
     assert "Fast checkout with no account needed." in result.html
 
@@ -100,7 +100,7 @@ def test_refinement_applies_a_good_json_reply(layout: Layout) -> None:
     ],
 )
 def test_refinement_falls_back_on_bad_replies(layout: Layout, reply: str) -> None:
-    result = page_html.refine(layout, _ScriptedEngine(reply))
+    result = refine.refine(layout, _ScriptedEngine(reply))
     assert result.source == "layout" and result.html == page_html.render_page(layout)
 
 
@@ -113,7 +113,7 @@ def test_tiny_random_model_cannot_make_the_page_worse(layout: Layout, tiny_model
 
     engine = create_engine(Settings().replace({"model.name": str(tiny_model_dir)}))
     params = GenerationParams(max_new_tokens=48, temperature=0.0)
-    refined = page_html.refine(layout, engine, params)
+    refined = refine.refine(layout, engine, params)
     assert refined.source == "layout" and refined.html == page_html.render_page(layout)
     revised = apply_instruction(refined.html, "make the header dark blue and write a tagline", engine, params)
     assert revised.source == "rules"  # garbage from the model was rejected; the rule edit stands
