@@ -69,7 +69,7 @@ class Candidate:
 
 def propose(seen: Observation) -> list[Candidate]:
     gh = seen.gh
-    lab, stats = seen.components()
+    lab, stats = seen.components
     keep = np.zeros(len(stats), bool)
     keep[1:] = (stats[1:, 4] >= 12) & (np.maximum(stats[1:, 2], stats[1:, 3]) >= 0.4 * gh)
     clean = keep[lab].astype(np.uint8) * 255
@@ -274,7 +274,7 @@ def _component_features(seen: Observation, b: np.ndarray, integral: np.ndarray) 
     square or circle, a select ends with an arrow, a label starts with a letter."""
     ink, gh = seen.ink, seen.gh
     n = len(b)
-    st = seen.components()[1][1:].astype(np.float64)
+    st = seen.components[1][1:].astype(np.float64)
     st = st[np.maximum(st[:, 2], st[:, 3]) >= 0.4 * gh]
     if not len(st):
         return [np.full(n, np.nan)] * 12

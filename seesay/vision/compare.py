@@ -111,13 +111,11 @@ def _unit_boxes(boxes: list[tuple[str, list[float]]]) -> list[tuple[str, tuple[f
     """Boxes as fractions of their own bounding box: a photo's margins and a window's width
     both drop out, leaving only where the elements sit relative to each other."""
     boxes = [(k, b) for k, b in boxes if b[2] > 0 and b[3] > 0]
-    if not boxes:
+    around = metrics.extent([b for _, b in boxes])
+    if around is None:
         return []
-    x0 = min(b[0] for _, b in boxes)
-    y0 = min(b[1] for _, b in boxes)
-    x1 = max(b[0] + b[2] for _, b in boxes)
-    y1 = max(b[1] + b[3] for _, b in boxes)
-    sw, sh = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
+    x0, y0 = around[0], around[1]
+    sw, sh = max(around[2], 1e-9), max(around[3], 1e-9)
     return [
         (_KIND_GROUP.get(k, k), ((b[0] - x0) / sw, (b[1] - y0) / sh, b[2] / sw, b[3] / sh)) for k, b in boxes
     ]
@@ -203,21 +201,12 @@ def _adjusted(layout: Layout, blocks: dict[str, Any], props: page_html.Proportio
     excess so the page as a whole keeps the drawn proportions."""
     if props.heights == 0:
         return page_html.Proportions(gaps=props.gaps, heights=1.0)
-    drawn = _extent([[float(v) for v in e.bbox] for e in layout.elements])
-    shown = _extent([[b["x"], b["y"], b["w"], b["h"]] for b in blocks.get("blocks", [])])
+    drawn = metrics.extent([[float(v) for v in e.bbox] for e in layout.elements])
+    shown = metrics.extent([[b["x"], b["y"], b["w"], b["h"]] for b in blocks.get("blocks", [])])
     if drawn is None or shown is None:
         return props
-    excess = (shown[1] / shown[0]) / (drawn[1] / drawn[0])
+    excess = (shown[3] / shown[2]) / (drawn[3] / drawn[2])
     if excess <= 1.02:
         return props
     shrink = 1 / min(3.0, excess)
     return page_html.Proportions(gaps=round(props.gaps * shrink, 2), heights=round(props.heights * shrink, 2))
-
-
-def _extent(boxes: list[list[float]]) -> tuple[float, float] | None:
-    boxes = [b for b in boxes if b[2] > 0 and b[3] > 0]
-    if not boxes:
-        return None
-    w = max(b[0] + b[2] for b in boxes) - min(b[0] for b in boxes)
-    h = max(b[1] + b[3] for b in boxes) - min(b[1] for b in boxes)
-    return (w, h) if w > 0 and h > 0 else None

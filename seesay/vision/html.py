@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from seesay.vision import metrics
 from seesay.vision.layout import Layout, Node
 
 log = logging.getLogger(__name__)
@@ -80,14 +81,11 @@ _PAGE_PX = 1050.0
 def _content_area(layout: Layout) -> Frame:
     """The drawn content area: the bounding box of everything drawn, not the photo (which has
     margins), so a drawing centred on the sheet is centred within it."""
-    boxes = [n.bbox for n in _walk(layout.tree) if n is not layout.tree and n.bbox[2] > 0 and n.bbox[3] > 0]
-    if not boxes:
+    around = metrics.extent([n.bbox for n in _walk(layout.tree) if n is not layout.tree])
+    if around is None:
         return (0.0, 0.0, float(max(layout.width, 1)), float(max(layout.height, 1)))
-    x0 = min(b[0] for b in boxes)
-    y0 = min(b[1] for b in boxes)
-    x1 = max(b[0] + b[2] for b in boxes)
-    y1 = max(b[1] + b[3] for b in boxes)
-    return (float(x0), float(y0), float(max(x1 - x0, 1)), float(max(y1 - y0, 1)))
+    x, y, w, h = around
+    return (x, y, max(w, 1.0), max(h, 1.0))
 
 
 def _walk(node: Node) -> list[Node]:

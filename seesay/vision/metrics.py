@@ -26,6 +26,18 @@ def iou(a: Sequence[float], b: Sequence[float]) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def extent(boxes: Sequence[Sequence[float]]) -> tuple[float, float, float, float] | None:
+    """The box (x, y, w, h) around every box of positive size, or None when there is none."""
+    boxes = [b for b in boxes if b[2] > 0 and b[3] > 0]
+    if not boxes:
+        return None
+    x0 = min(b[0] for b in boxes)
+    y0 = min(b[1] for b in boxes)
+    x1 = max(b[0] + b[2] for b in boxes)
+    y1 = max(b[1] + b[3] for b in boxes)
+    return (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
+
+
 def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9 ]", "", text.lower())).strip()
 

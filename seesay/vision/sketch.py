@@ -48,6 +48,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import cv2
@@ -75,14 +76,12 @@ class Observation:
     rules: list[Node]  # the hand rules' leaves and containers
     timings: dict[str, float] = field(default_factory=dict)
 
+    @cached_property
     def components(self) -> tuple[np.ndarray, np.ndarray]:
         """The ink's connected components: a label image (0 is paper) and rows of x, y, w, h,
         area per label. Labelled once per sketch; the candidates and their features need them."""
-        found = self.__dict__.get("_components")
-        if found is None:
-            _, labels, stats, _ = cv2.connectedComponentsWithStats(self.ink, connectivity=8)
-            found = self.__dict__["_components"] = (labels, stats)
-        return found
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(self.ink, connectivity=8)
+        return labels, stats
 
 
 def observe(prepared: Prepared) -> Observation:
