@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from seesay.config import Settings
 from seesay.errors import EngineError
-from seesay.inference.engine import ChatEngine, GenerationParams, Message, Stream
+from seesay.inference.engine import ChatEngine, GenerationParams, Message, Stream, ToolCall
 from seesay.store import HistoryStore
+
+if TYPE_CHECKING:
+    from seesay.tools.runner import ToolRunner
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,30 @@ def answer_image(
     return describe_sketch(settings, image)
 
 
+def to_message(role: str, content: str, meta: dict[str, Any]) -> Message | None:
+    """A saved message as the model sees it (None: nothing to send). Untrusted tool output is
+    fenced here, at the point it enters the context, and stored as it was."""
+    if role == "user":
+        return {"role": "user", "content": content}
+    if role == "system":
+        return {"role": "system", "content": content}
+    if role == "assistant":
+        if meta.get("tool_calls"):
+            return {"role": "assistant", "content": content, "tool_calls": meta["tool_calls"]}
+        return {"role": "assistant", "content": content} if content else None
+    if role == "tool":
+        from seesay.tools.approvals import mark_untrusted
+
+        text = mark_untrusted(content, str(meta.get("source", ""))) if meta.get("untrusted") else content
+        return {
+            "role": "tool",
+            "content": text,
+            "tool_call_id": str(meta.get("tool_call_id", "")),
+            "name": str(meta.get("name", "")),
+        }
+    return None
+
+
 def title_from(prompt: str) -> str:
     line = " ".join(prompt.split())
     return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
@@ -66,23 +94,27 @@ class ChatSession:
         *,
         save: bool = True,
         memory: Sequence[Message] = (),
+        tools: ToolRunner | None = None,
     ) -> None:
         """``engine`` may come later (the window attaches the loaded one to each reply);
-        ``memory``: earlier turns to continue from when nothing is saved."""
+        ``memory``: earlier turns to continue from when nothing is saved; ``tools``: what the
+        model may call (None: it only talks)."""
         self.engine = engine
         self.settings = settings
         self.store = store if store is not None or not save else HistoryStore.open()
         self.conversation_id = conversation_id
-        self._memory: list[Message] = list(memory)  # used when nothing is saved
+        self.tools = tools
+        # (role, content, meta) of each turn, used when nothing is saved
+        self._memory: list[tuple[str, str, dict[str, Any]]] = [(m["role"], m["content"], {}) for m in memory]
 
-    def history(self) -> list[Message]:
+    def _records(self) -> list[tuple[str, str, dict[str, Any]]]:
         if self.store is None or self.conversation_id is None:
             return list(self._memory)
-        return [
-            {"role": m.role, "content": m.content}  # type: ignore[typeddict-item]
-            for m in self.store.messages(self.conversation_id)
-            if m.role in ("user", "assistant") and (m.content or m.role == "user")
-        ]
+        return [(m.role, m.content, m.meta) for m in self.store.messages(self.conversation_id)]
+
+    def history(self) -> list[Message]:
+        found = (to_message(role, content, meta) for role, content, meta in self._records())
+        return [m for m in found if m is not None]
 
     def send(self, prompt: str, params: GenerationParams | None = None, source: Source = "typed") -> Stream:
         """Record the user's message and start the reply."""
@@ -100,7 +132,7 @@ class ChatSession:
                 self.conversation_id = self.store.create_conversation(title_from(content))
             self.store.add_message(self.conversation_id, role, content, meta=meta)
         else:
-            self._memory.append({"role": role, "content": content})  # type: ignore[typeddict-item]
+            self._memory.append((role, content, meta))
 
     def regenerate(self, params: GenerationParams | None = None) -> Stream:
         """Drop the replies after the last user message and answer it again."""
@@ -112,18 +144,108 @@ class ChatSession:
                 if after:
                     self.store.delete_messages_after(self.conversation_id, after[0].id)
         else:
-            while self._memory and self._memory[-1]["role"] == "assistant":
+            while self._memory and self._memory[-1][0] != "user":
                 self._memory.pop()
         return self._reply(params)
 
     def _reply(self, params: GenerationParams | None) -> Stream:
         params = params or GenerationParams.from_settings(self.settings.generation)
-        messages = with_system_prompt(self.history(), self.settings.chat.system_prompt)
         if self.engine is None:
             raise EngineError("The model has not been loaded yet.")
         engine = self.engine
-        inner = engine.stream(messages, params)
+        if self.tools is not None and self.settings.tools.enabled:
+            return Stream(lambda outer: self._with_tools(outer, engine, params))
+        inner = engine.stream(self._context(), params)
         return Stream(lambda outer: self._persist(inner, engine), wraps=inner)
+
+    def _context(self, rule: str = "") -> list[Message]:
+        system = self.settings.chat.system_prompt
+        if rule:
+            system = f"{system}\n\n{rule}" if system.strip() else rule
+        return with_system_prompt(self.history(), system)
+
+    def _with_tools(self, outer: Stream, engine: ChatEngine, params: GenerationParams) -> Iterator[str]:
+        """Replies and tool calls in turn until the model answers in words (or runs out of rounds)."""
+        from seesay.tools.approvals import UNTRUSTED_RULE
+
+        assert self.tools is not None
+        tools = self.tools.toolbox.tools()
+        if not getattr(engine, "native_tools", False):
+            answered = yield from self._recognized(tools, engine)
+            if answered:
+                return
+        specs = tuple(t.spec() for t in tools)
+        for round_ in range(self.settings.tools.max_rounds + 1):
+            last = round_ == self.settings.tools.max_rounds
+            step = replace(params, tools=specs, tool_choice="none" if last else params.tool_choice)
+            inner = engine.stream(self._context(UNTRUSTED_RULE), step)
+            outer.follow(inner)
+            yield from self._persist(inner, engine)
+            if outer.cancelled or not inner.tool_calls:
+                return
+            self._run_calls(inner.tool_calls)
+
+    def _recognized(self, tools: list[Any], engine: ChatEngine) -> Generator[str, None, bool]:
+        """For a model that cannot choose tools: calls read straight from the user's words.
+
+        When they all succeed, their results are the answer (a model this small restates a
+        figure wrongly more often than not); returns whether it answered.
+        """
+        from seesay.inference.tool_calls import new_call
+
+        request = next((c for r, c, _m in reversed(self._records()) if r == "user"), "")
+        calls: list[ToolCall] = []
+        for tool in tools:
+            if tool.recognize is None:
+                continue
+            try:
+                arguments = tool.recognize(request)
+            except Exception:  # a recognizer's bug means "not recognized", never a failed reply
+                log.exception("%s could not read the request", tool.name)
+                continue
+            if arguments is not None:
+                calls.append(new_call(tool.name, arguments))
+        if not calls:
+            return False
+        self._add("assistant", "", {"tool_calls": calls, "model": engine.model_name, "recognized": True})
+        outcomes = self._run_calls(calls)
+        if any(o.result.is_error for o in outcomes):
+            return False
+        answer = "\n".join(o.result.content for o in outcomes)
+        self._add(
+            "assistant",
+            answer,
+            {"model": engine.model_name, "from_tools": [c["function"]["name"] for c in calls]},
+        )
+        yield answer
+        return True
+
+    def _run_calls(self, calls: list[ToolCall]) -> list[Any]:
+        assert self.tools is not None
+        records = self._records()
+        user_texts = [c for r, c, _m in records if r == "user"]
+        untrusted = [c for r, c, m in records if r == "tool" and m.get("untrusted")]
+        outcomes = []
+        for call in calls:
+            outcome = self.tools.run(call, user_texts, untrusted)
+            result = outcome.result
+            self._add(
+                "tool",
+                result.content,
+                {
+                    "tool_call_id": call.get("id", ""),
+                    "name": call.get("function", {}).get("name", ""),
+                    "arguments": outcome.arguments,
+                    "is_error": result.is_error,
+                    "untrusted": result.untrusted,
+                    "source": result.source,
+                    "approval": outcome.approval,
+                },
+            )
+            if result.untrusted:
+                untrusted.append(result.content)
+            outcomes.append(outcome)
+        return outcomes
 
     def _persist(self, inner: Stream, engine: ChatEngine) -> Iterator[str]:
         writer = None
@@ -157,7 +279,9 @@ class ChatSession:
                 meta["trimmed"] = stats.trim.describe()
             if error:
                 meta["error"] = error
+            if inner.tool_calls:
+                meta["tool_calls"] = inner.tool_calls
             if writer is not None:
                 writer.finish(status, meta)
-            elif parts:
-                self._memory.append({"role": "assistant", "content": "".join(parts)})
+            elif parts or inner.tool_calls:
+                self._memory.append(("assistant", "".join(parts), meta))

@@ -242,6 +242,30 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class ToolsSettings:
+    enabled: bool = _opt(
+        True, "Let the assistant use tools: the calculator, code, your granted folders, MCP servers."
+    )
+    folders: str = _opt(
+        "",
+        "Folders the assistant may read and search (writing asks first), separated by the path "
+        "separator (: on Linux); empty for none.",
+    )
+    code: bool = _opt(True, "Let the assistant run Python in a sandbox with no network (asks first).")
+    code_cpu_seconds: int = _opt(
+        10, "CPU seconds a piece of code may use before it is stopped.", lo=1, hi=600
+    )
+    code_memory_mb: int = _opt(512, "Memory a piece of code may use, in megabytes.", lo=32, hi=65536)
+    mcp_servers: str = _opt(
+        "",
+        'JSON file listing MCP servers ({"mcpServers": {...}}); empty for mcp.json in the config dir.',
+    )
+    max_rounds: int = _opt(
+        5, "Tool calls the assistant may make in a row before it must answer.", lo=1, hi=50
+    )
+
+
+@dataclass(frozen=True)
 class AppearanceSettings:
     theme: str = _opt(
         "system",
@@ -260,6 +284,7 @@ class Settings:
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     vision: VisionSettings = field(default_factory=VisionSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
+    tools: ToolsSettings = field(default_factory=ToolsSettings)
 
     def get(self, key: str) -> Any:
         section, name = _split(key)
@@ -294,6 +319,7 @@ _SECTIONS: dict[str, type] = {
     "vision": VisionSettings,
     "voice": VoiceSettings,
     "server": ServerSettings,
+    "tools": ToolsSettings,
 }
 
 

@@ -10,6 +10,7 @@ catches up at its next token.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,12 +21,15 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 from seesay.app.chat_view import COLUMN_MAX_WIDTH, ChatView
 from seesay.app.composer import Composer
 from seesay.app.message_widget import MessageWidget
+from seesay.app.tool_cards import ToolBridge, ToolCard
 from seesay.app.workers import EngineHost, ReplyRequest
-from seesay.chat import ChatSession
+from seesay.chat import ChatSession, to_message
 from seesay.config import Settings
 from seesay.errors import StoreError
 from seesay.inference.engine import Message
 from seesay.store import HistoryStore
+from seesay.tools.runner import ToolEvent, ToolRunner
+from seesay.tools.toolbox import Toolbox
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,10 @@ class ChatPage(QWidget):
         self.settings = settings
         self.saving = store is not None and not store.read_only
         self.conversation_id: int | None = None
+        self.tool_bridge = ToolBridge(self)
+        self.tool_bridge.happened.connect(self._on_tool_event)
+        self._toolbox: Toolbox | None = None
+        self._toolbox_lock = threading.Lock()
         self.session = self._new_session(None)
         self._replies: dict[int, _Live] = {}
         self._active: ReplyRequest | None = None
@@ -112,18 +120,42 @@ class ChatPage(QWidget):
         self.composer.set_can_regenerate(self.can_regenerate())
         self.busy_changed.emit(request is not None)
 
+    def toolbox(self) -> Toolbox:
+        """Built on first use, on the reply's thread (MCP servers start then, not at launch)."""
+        with self._toolbox_lock:
+            if self._toolbox is None:
+                self._toolbox = Toolbox.from_settings(self.settings)
+            return self._toolbox
+
+    def close_tools(self) -> None:
+        self.tool_bridge.deny_all()
+        with self._toolbox_lock:
+            box, self._toolbox = self._toolbox, None
+        if box is not None:
+            box.close()
+
+    def tools_changed(self) -> None:
+        """New tool settings: the next reply builds the tools anew; old MCP servers stop in the background."""
+        with self._toolbox_lock:
+            box, self._toolbox = self._toolbox, None
+        if box is not None:
+            threading.Thread(target=box.close, name="seesay-tools-close", daemon=True).start()
+
+    def _runner(self) -> ToolRunner:
+        """Each conversation its own runner: "Always" holds for one conversation."""
+        return ToolRunner(self.toolbox, self.tool_bridge.approve, self.tool_bridge.on_event)
+
     def _new_session(self, conversation_id: int | None) -> ChatSession:
         # The engine is attached by the worker for each reply (it can change on reload).
         if self.saving:
-            return ChatSession(None, self.settings, self.store, conversation_id)
+            return ChatSession(None, self.settings, self.store, conversation_id, tools=self._runner())
         earlier: list[Message] = []
         if conversation_id is not None and self.store is not None:  # read-only history: keep context
+            found = (to_message(m.role, m.content, m.meta) for m in self.store.messages(conversation_id))
             earlier = [
-                {"role": m.role, "content": m.content}  # type: ignore[misc]
-                for m in self.store.messages(conversation_id)
-                if m.role in ("user", "assistant") and m.content
+                m for m in found if m is not None and m["role"] in ("user", "assistant") and m["content"]
             ]
-        return ChatSession(None, self.settings, save=False, memory=earlier)
+        return ChatSession(None, self.settings, save=False, memory=earlier, tools=self._runner())
 
     # --- conversations ------------------------------------------------------------------------
     def open_conversation(self, conversation_id: int | None) -> None:
@@ -191,9 +223,9 @@ class ChatPage(QWidget):
     def regenerate(self) -> None:
         if not self.can_regenerate() or self.host.state == "failed":
             return
-        widgets = self.view.widgets()
-        last_user = max(i for i, w in enumerate(widgets) if w.role == "user")
-        for widget in widgets[last_user + 1 :]:
+        items = self.view.items()
+        last_user = max(i for i, w in enumerate(items) if isinstance(w, MessageWidget) and w.role == "user")
+        for widget in items[last_user + 1 :]:
             self.view.remove(widget)
         reply = self.view.add("assistant", "", self._initial_status())
         self._start(ReplyRequest(self.session, self.settings, prompt=None), reply, None)
@@ -204,6 +236,7 @@ class ChatPage(QWidget):
         if request is None:
             return
         request.cancel()
+        self.tool_bridge.deny_all()
         live = self._replies.get(request.id)
         if live is not None:
             if live.started:
@@ -230,6 +263,20 @@ class ChatPage(QWidget):
             self.view.remove(live.user_widget)
             if not self.composer.text().strip() and live.request.prompt:
                 self.composer.set_text(live.request.prompt)
+
+    # --- tool calls -----------------------------------------------------------------------------
+    @Slot(object)
+    def _on_tool_event(self, event: ToolEvent) -> None:
+        card = next((c for c in self.view.cards() if c.call_id == event.call_id), None)
+        if card is None:
+            live = self._replies.get(self._active.id) if self._active is not None else None
+            card = ToolCard(event.call_id, event.name, dict(event.arguments))
+            card.decided.connect(self.tool_bridge.answer)
+            self.view.add_card(card, before=live.widget if live is not None else None)
+        card.update_from(event)
+        if event.state == "asking":
+            self.view.scroll_to_bottom()
+            self.notice.emit("tools", f"SeeSay asks before running {event.name}.", "info")
 
     # --- engine thread results ----------------------------------------------------------------
     @Slot(str, str)

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from seesay.app.message_widget import MessageWidget
+from seesay.app.tool_cards import ToolCard
 from seesay.store import StoredMessage
 
 COLUMN_MAX_WIDTH = 860
@@ -72,8 +73,13 @@ class ChatView(QScrollArea):
         found = (self._messages.itemAt(i).widget() for i in range(self._messages.count()))
         return [w for w in found if isinstance(w, MessageWidget)]
 
+    def items(self) -> list[QWidget]:
+        """Messages and tool cards, top to bottom."""
+        found = (self._messages.itemAt(i).widget() for i in range(self._messages.count()))
+        return [w for w in found if isinstance(w, MessageWidget | ToolCard)]
+
     def clear(self) -> None:
-        for widget in self.widgets():
+        for widget in self.items():
             self._messages.removeWidget(widget)
             widget.deleteLater()
         self.empty.show()
@@ -82,9 +88,21 @@ class ChatView(QScrollArea):
     def show_messages(self, messages: Iterable[StoredMessage]) -> None:
         self.clear()
         for m in messages:
-            if m.role in ("user", "assistant"):
+            if m.role == "tool":
+                self.add_card(ToolCard.from_stored(m.meta, m.content))
+            elif m.role == "user" or (m.role == "assistant" and (m.content or not m.meta.get("tool_calls"))):
                 self.add(m.role, m.content, m.status, m.meta)
         self.scroll_to_bottom()
+
+    def add_card(self, card: ToolCard, before: QWidget | None = None) -> ToolCard:
+        """A tool card at the end, or just above ``before`` (the reply it belongs to)."""
+        index = self._messages.indexOf(before) if before is not None else -1
+        self.empty.hide()
+        self._messages.insertWidget(index if index >= 0 else self._messages.count() - 1, card)
+        return card
+
+    def cards(self) -> list[ToolCard]:
+        return [w for w in self.items() if isinstance(w, ToolCard)]
 
     def add(
         self, role: str, text: str = "", status: str = "complete", meta: dict[str, Any] | None = None
@@ -94,10 +112,10 @@ class ChatView(QScrollArea):
         self._messages.insertWidget(self._messages.count() - 1, widget)
         return widget
 
-    def remove(self, widget: MessageWidget) -> None:
+    def remove(self, widget: QWidget) -> None:
         self._messages.removeWidget(widget)
         widget.deleteLater()
-        self.empty.setVisible(not self.widgets())
+        self.empty.setVisible(not self.items())
 
     def set_empty_text(self, title: str, hint: str) -> None:
         self.empty.title.setText(title)

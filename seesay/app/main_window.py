@@ -487,6 +487,8 @@ class MainWindow(QMainWindow):
 
     def _apply_settings(self, new: Settings) -> None:
         """The one place the window's parts get new settings (the voice bar reads the window's)."""
+        if new.tools != self.settings.tools:
+            self.chat.tools_changed()
         self.settings = self.chat.settings = self.chat.session.settings = self.studio.settings = new
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -503,6 +505,7 @@ class MainWindow(QMainWindow):
         self.chat.stop()
         self.hide()  # gone at once, even if a model load must finish before the thread can end
         self.host.shutdown()  # waits for the token in hand (or a load in progress) to end
+        self.chat.close_tools()  # MCP servers' processes end with the window
         if self.store is not None:
             self.store.close()
         super().closeEvent(event)

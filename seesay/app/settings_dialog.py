@@ -35,7 +35,7 @@ from seesay.app.model_picker import ModelPicker
 from seesay.config import Settings, describe, keys
 from seesay.errors import ConfigError
 
-WIDE = {"model.name", "chat.system_prompt"}
+WIDE = {"model.name", "chat.system_prompt", "tools.folders", "tools.mcp_servers"}
 # Pages, in order, and the sections each shows.
 PAGES: list[tuple[str, tuple[str, ...]]] = [
     ("General", ("appearance", "chat")),
@@ -43,6 +43,7 @@ PAGES: list[tuple[str, tuple[str, ...]]] = [
     ("Replies", ("generation",)),
     ("Voice", ("voice",)),
     ("Sketches", ("vision",)),
+    ("Tools", ("tools",)),
     ("API server", ("server",)),
 ]
 LABELS = {
@@ -85,6 +86,13 @@ LABELS = {
     "voice.end_silence_ms": "Pause that ends a turn (ms)",
     "voice.min_speech_ms": "Shortest speech (ms)",
     "voice.vad_threshold": "Speech detection threshold",
+    "tools.enabled": "Let the assistant use tools",
+    "tools.folders": "Granted folders",
+    "tools.code": "Run Python code (sandboxed, asks first)",
+    "tools.code_cpu_seconds": "Code CPU limit (seconds)",
+    "tools.code_memory_mb": "Code memory limit (MB)",
+    "tools.mcp_servers": "MCP servers file",
+    "tools.max_rounds": "Tool calls before answering",
     "server.host": "Listen on address",
     "server.port": "Port",
     "server.api_key_file": "API key file",

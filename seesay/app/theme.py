@@ -126,6 +126,12 @@ QPushButton#newChatButton {{ border-radius: 8px; padding: 7px 10px; text-align: 
 QFrame#userBubble {{ background: {c.user_bubble}; border-radius: 14px; }}
 QLabel#messageRole {{ color: {c.muted}; font-weight: 600; }}
 QLabel#messageMeta {{ color: {c.muted}; }}
+QFrame#toolCard {{ background: {c.sidebar}; border: 1px solid {c.border}; border-radius: 8px; }}
+QFrame#toolCard[state="asking"] {{ background: {c.warning_bg}; border: 1px solid {c.strong_border}; }}
+QFrame#toolCard[state="error"], QFrame#toolCard[state="denied"] {{ border: 1px solid {c.error}; }}
+QToolButton#toolToggle {{ border: none; color: {c.muted}; font-family: monospace; text-align: left; }}
+QLabel#toolReason {{ color: {c.text}; }}
+QPlainTextEdit#toolBody {{ font-family: monospace; background: {c.code_bg}; }}
 QLabel#messageStatus {{ color: {c.muted}; font-style: italic; }}
 QLabel#messageError {{ color: {c.error}; }}
 QLabel#trimNotice {{ color: {c.trim_text}; background: {c.warning_bg}; border: 1px solid {c.border};

@@ -15,12 +15,17 @@ from seesay.chat import ChatSession
 from seesay.config import Settings
 from seesay.errors import InputError, SeeSayError
 from seesay.inference.engine import ChatEngine, Stream
+from seesay.store import HistoryStore
+from seesay.tools.approvals import Decision, PendingCall
+from seesay.tools.runner import ToolEvent, ToolRunner, describe_call
+from seesay.tools.toolbox import Toolbox
 
 HELP = """Commands:
   /help            this list
   /new             start a new conversation
   /resume [N]      list recent conversations, or continue number N of that list
   /model [NAME]    show the model, or switch to NAME (a folder, .gguf file or Hugging Face id)
+  /tools           the tools the model may use, and the MCP servers' state
   /quit            leave (also Ctrl-D)
 Anything else is sent to the model. Ctrl+C stops a reply."""
 RECENT = 10
@@ -39,17 +44,31 @@ def add_arguments(chat: argparse.ArgumentParser) -> None:
     chat.add_argument("--max-tokens", type=int, help="longest reply in tokens")
     chat.add_argument("--temperature", type=float, help="0 for deterministic replies")
     chat.add_argument("--no-history", action="store_true", help="do not save this chat")
+    chat.add_argument(
+        "--no-tools", action="store_true", help="the model only talks: no calculator, code, files or MCP"
+    )
 
 
 class Terminal:
     """The interactive loop's state: the engine, the session, and the last list shown."""
 
     def __init__(
-        self, engine: ChatEngine, settings: Settings, save: bool, load: Callable[[Settings], ChatEngine]
+        self,
+        engine: ChatEngine,
+        settings: Settings,
+        save: bool,
+        load: Callable[[Settings], ChatEngine],
+        toolbox: Toolbox | None = None,
     ) -> None:
         self.engine, self.settings, self.save, self._load = engine, settings, save, load
-        self.session = ChatSession(engine, settings, save=save)
+        self.toolbox = toolbox
+        self.session = self._session()
         self._listed: list[int] = []
+
+    def _session(self, store: HistoryStore | None = None, conversation_id: int | None = None) -> ChatSession:
+        """A session with its own approvals: "Always" holds for one conversation only."""
+        tools = ToolRunner(self.toolbox, ask, show_event) if self.toolbox is not None else None
+        return ChatSession(self.engine, self.settings, store, conversation_id, save=self.save, tools=tools)
 
     def run(self) -> int:
         say(f"SeeSay chat with {self.engine.model_name} — /help for commands, Ctrl-D or /quit to leave.")
@@ -82,8 +101,10 @@ class Terminal:
         if name == "/help":
             say(HELP)
         elif name == "/new":
-            self.session = ChatSession(self.engine, self.settings, self.session.store, save=self.save)
+            self.session = self._session(self.session.store)
             say("New conversation.")
+        elif name == "/tools":
+            self.list_tools()
         elif name == "/resume":
             self.resume(arg)
         elif name == "/model":
@@ -112,11 +133,21 @@ class Terminal:
             return
         self.open(self._listed[int(arg) - 1])
 
+    def list_tools(self) -> None:
+        if self.toolbox is None:
+            say("Tools are off (--no-tools or tools.enabled = false).")
+            return
+        for tool in self.toolbox.tools():
+            asks = " (asks first)" if tool.side_effects else ""
+            say(f"  {tool.name}{asks}: {tool.description}")
+        for server, state in self.toolbox.status().items():
+            say(f"  MCP {server}: {state}")
+
     def open(self, conversation_id: int) -> None:
-        self.session = ChatSession(
-            self.engine, self.settings, self.session.store, conversation_id, save=self.save
-        )
-        shown = self.session.history()[-4:]
+        self.session = self._session(self.session.store, conversation_id)
+        shown = [m for m in self.session.history() if m["role"] in ("user", "assistant") and m["content"]][
+            -4:
+        ]
         for m in shown:
             say(f"{'you' if m['role'] == 'user' else 'seesay'}> {short(m['content'])}")
         say(f"Continuing ({len(self.session.history())} messages).")
@@ -143,7 +174,22 @@ def run_chat(args: argparse.Namespace, settings: Settings, load: Callable[[Setti
     if args.once is not None and not args.once.strip():
         raise InputError("The prompt is empty; nothing to send.")
     engine = load(settings)
-    term = Terminal(engine, settings, not args.no_history, load)
+    toolbox = Toolbox.from_settings(settings) if settings.tools.enabled and not args.no_tools else None
+    try:
+        return _run(args, settings, load, engine, toolbox)
+    finally:
+        if toolbox is not None:
+            toolbox.close()
+
+
+def _run(
+    args: argparse.Namespace,
+    settings: Settings,
+    load: Callable[[Settings], ChatEngine],
+    engine: ChatEngine,
+    toolbox: Toolbox | None,
+) -> int:
+    term = Terminal(engine, settings, not args.no_history, load, toolbox)
     if args.resume is not None:
         store = term.session.store
         conversations = store.list_conversations() if store is not None else []
@@ -176,6 +222,29 @@ def reply(stream: Stream) -> None:
     sys.stdout.flush()
     if stream.stats.trim:
         say(f"note: {stream.stats.trim.describe()}")
+
+
+def ask(call: PendingCall) -> Decision:
+    """The terminal's approval: the exact call, why it is asked, then [y/N/a]; no answer is no."""
+    say(f"\nseesay wants to run: {describe_call(call.tool.name, call.arguments)}")
+    say(f"  {call.reason}")
+    for name, origin in call.origins.items():
+        if origin != "user":
+            where = "from content it read (untrusted)" if origin == "untrusted" else "written by the model"
+            say(f"  {name}: {where}")
+    if not sys.stdin.isatty():
+        say("  Not run: there is no terminal to approve it in.")
+        return Decision.DENY
+    answer = input("Run it? [y/N/a=always in this chat] ").strip().lower()
+    return {"y": Decision.APPROVE, "yes": Decision.APPROVE, "a": Decision.ALWAYS}.get(answer, Decision.DENY)
+
+
+def show_event(event: ToolEvent) -> None:
+    if event.state == "running":
+        say(f"[tool] {describe_call(event.name, event.arguments)}")
+    elif event.state in ("done", "error"):
+        mark = "error: " if event.state == "error" else "→ "
+        say(f"[tool] {mark}{short(event.result)}")
 
 
 def say(text: str) -> None:

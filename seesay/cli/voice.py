@@ -167,7 +167,17 @@ def _voice(args: argparse.Namespace, settings: Settings) -> int:
     from seesay.inference import create_engine
 
     engine = create_engine(settings)
-    session = ChatSession(engine, settings, save=not args.no_history)
+    tools = None
+    if settings.tools.enabled:
+        from seesay.cli.chat import show_event
+        from seesay.tools.approvals import deny_all
+        from seesay.tools.runner import ToolRunner
+        from seesay.tools.toolbox import Toolbox
+
+        # Hands-free there is no one at a keyboard to approve with: the tools that change
+        # nothing (the calculator, reading granted folders) run; the others are declined.
+        tools = ToolRunner(Toolbox.from_settings(settings), deny_all, show_event)
+    session = ChatSession(engine, settings, save=not args.no_history, tools=tools)
     stt, synth, endpointer = _components(settings)
     engine.load()  # load everything up front: a turn's latency should not include model loading
     stt.load()

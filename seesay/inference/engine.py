@@ -12,16 +12,28 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
+from typing import Any, Literal, NotRequired, Protocol, TypedDict, runtime_checkable
 
 from seesay.config import GenerationSettings
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+class ToolCall(TypedDict):
+    """One call the model asked for, in OpenAI's shape (``arguments`` is a JSON string)."""
+
+    id: str
+    type: Literal["function"]
+    function: dict[str, str]  # {"name": ..., "arguments": "{...}"}
 
 
 class Message(TypedDict):
     role: Role
     content: str
+    # An assistant message that calls tools, and the answer to one call (role "tool").
+    tool_calls: NotRequired[list[ToolCall]]
+    tool_call_id: NotRequired[str]
+    name: NotRequired[str]
 
 
 Progress = Callable[[float, str], None]
@@ -44,10 +56,20 @@ class GenerationParams:
     # text matching this grammar (GBNF or Lark); at most one of the two.
     json_schema: Mapping[str, Any] | None = None
     grammar: str | None = None
+    # Tools the model may call (OpenAI ``tools`` entries). A reply that calls them yields no
+    # text: its calls are in ``Stream.tool_calls`` and its finish reason is "tool_calls".
+    # ``tool_choice``: "auto", "none", "required" or {"type": "function", "function": {"name": …}}.
+    tools: tuple[Mapping[str, Any], ...] = ()
+    tool_choice: str | Mapping[str, Any] = "auto"
+    parallel_tool_calls: bool = True
 
     def __post_init__(self) -> None:
         if self.json_schema is not None and self.grammar is not None:
             raise ValueError("json_schema and grammar cannot be combined; pass one of them")
+
+    @property
+    def calls_tools(self) -> bool:
+        return bool(self.tools) and self.tool_choice != "none"
 
     @classmethod
     def from_settings(cls, s: GenerationSettings) -> GenerationParams:
@@ -86,7 +108,7 @@ class TrimReport:
         return "To fit the model's context window: " + "; ".join(parts) + "."
 
 
-FinishReason = Literal["stop", "length", "cancelled", "error"]
+FinishReason = Literal["stop", "length", "cancelled", "error", "tool_calls"]
 
 
 @dataclass
@@ -122,6 +144,7 @@ class Stream:
         self._cancel = threading.Event()
         self._source = deltas
         self._iter: Iterator[str] | None = None
+        self.tool_calls: list[ToolCall] = []  # filled, when the reply calls tools, by its end
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -131,6 +154,14 @@ class Stream:
     @property
     def cancelled(self) -> bool:
         return self._cancel.is_set()
+
+    def follow(self, inner: Stream) -> None:
+        """Make ``inner`` (not started yet) the one this stream's cancel stops and whose stats it
+        shows: for a reply made of several engine calls in turn (tool calls, then the answer)."""
+        inner.stats = self.stats
+        self._inner = inner
+        if self.cancelled:
+            inner.cancel()
 
     def __iter__(self) -> Iterator[str]:
         return self

@@ -157,6 +157,20 @@ class LlamaServer:
             self._post("/tokenize", {"content": prompt, "add_special": True, "parse_special": True})["tokens"]
         )
 
+    def renders_tools(self) -> bool:
+        """Whether the model's chat template puts a tool list in the prompt (it was trained to call them)."""
+        probe = {
+            "type": "function",
+            "function": {"name": "seesay_probe_tool", "description": "", "parameters": {"type": "object"}},
+        }
+        try:
+            prompt = self._post(
+                "/apply-template", {"messages": [{"role": "user", "content": "hi"}], "tools": [probe]}
+            )
+        except (EngineError, InputError):
+            return False
+        return "seesay_probe_tool" in str(prompt.get("prompt", ""))
+
     def model_meta(self) -> dict[str, Any]:
         """What llama.cpp read from the file: n_ctx_train, n_params, size, ftype (quantization)."""
         try:

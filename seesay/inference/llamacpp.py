@@ -27,7 +27,7 @@ from typing import Any
 
 from seesay.config import Settings
 from seesay.errors import ConfigError, EngineError, InputError
-from seesay.inference import context
+from seesay.inference import context, tool_calls
 from seesay.inference.chunks import ChunkReader
 from seesay.inference.constrained import JSON_LAYOUT, grammar_of
 from seesay.inference.engine import GenerationParams, Message, Progress, Stream
@@ -119,6 +119,7 @@ class LlamaCppEngine:
         self.meta: dict[str, Any] = {}
         self._gpu: list[str] = []
         self._load_lock = threading.Lock()
+        self._native_tools: bool | None = None
 
     @property
     def model_name(self) -> str:
@@ -190,7 +191,21 @@ class LlamaCppEngine:
 
     def stream(self, messages: Sequence[Message], params: GenerationParams | None = None) -> Stream:
         params = params or GenerationParams.from_settings(self.settings.generation)
-        return Stream(lambda s: self._generate(s, list(messages), params))
+        if tool_calls.uses_tools(messages, params) and not self.native_tools:
+            return tool_calls.prompted(self._plain, messages, params)
+        return self._plain(list(messages), params)
+
+    def _plain(self, messages: list[Message], params: GenerationParams) -> Stream:
+        return Stream(lambda s: self._generate(s, messages, params))
+
+    @property
+    def native_tools(self) -> bool:
+        """Whether the model's chat template writes tool calls (llama.cpp then parses them)."""
+        if self._native_tools is None:
+            self.load()
+            assert self.server is not None
+            self._native_tools = self.server.renders_tools()
+        return self._native_tools
 
     def _generate(self, stream: Stream, messages: list[Message], params: GenerationParams) -> Iterator[str]:
         self.load()
@@ -223,7 +238,7 @@ class LlamaCppEngine:
                 run.stop.set()
 
     def _consume(self, stream: Stream, run: _Run) -> Iterator[str]:
-        reader = ChunkReader(stream.stats)
+        reader = ChunkReader(stream)
         while True:
             if stream.cancelled:
                 run.stop.set()
@@ -252,7 +267,8 @@ def _alternating(messages: list[Message]) -> list[Message]:
     """
     out: list[Message] = []
     for m in messages:
-        if out and out[-1]["role"] == m["role"]:
+        plain = m["role"] != "tool" and not m.get("tool_calls")
+        if plain and out and out[-1]["role"] == m["role"] and not out[-1].get("tool_calls"):
             out[-1] = {"role": m["role"], "content": f"{out[-1]['content']}\n\n{m['content']}"}
         else:
             out.append(m)
@@ -283,6 +299,11 @@ def _request(messages: list[Message], params: GenerationParams, max_tokens: int)
         request["grammar"] = "%llguidance {}\nstart: %json " + json.dumps(schema)
     if params.grammar:
         request["grammar"] = params.grammar
+    if params.tools:
+        request["tools"] = [dict(t) for t in params.tools]
+        choice = params.tool_choice
+        request["tool_choice"] = choice if isinstance(choice, str) else dict(choice)
+        request["parallel_tool_calls"] = params.parallel_tool_calls
     return request
 
 

@@ -47,6 +47,15 @@ def _snippet(body: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _wire(m: Message) -> dict[str, Any]:
+    """A message as OpenAI's API takes it: tool calls and tool answers keep their ids."""
+    out: dict[str, Any] = {"role": m["role"], "content": m["content"]}
+    for key in ("tool_calls", "tool_call_id", "name"):
+        if key in m:
+            out[key] = m[key]  # type: ignore[literal-required,unused-ignore]
+    return out
+
+
 class _Reader(threading.Thread):
     """Owns one HTTP response; only this thread touches it, the consumer only reads the queue."""
 
@@ -109,6 +118,8 @@ class _Reader(threading.Thread):
 
 class RemoteEngine:
     """Streams replies from an OpenAI-compatible ``/chat/completions`` endpoint."""
+
+    native_tools = True  # the server applies the model's own tool-call format
 
     def __init__(self, settings: RemoteSettings, parallel: int = 4) -> None:
         """``parallel``: replies to have in flight at once (the server batches or queues them)."""
@@ -197,7 +208,7 @@ class RemoteEngine:
     def stream(self, messages: Sequence[Message], params: GenerationParams | None = None) -> Stream:
         p = params or GenerationParams()
         payload: dict[str, Any] = {
-            "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
+            "messages": [_wire(m) for m in messages],
             "stream": True,
             "stream_options": {"include_usage": True},
             "temperature": p.temperature,
@@ -216,6 +227,11 @@ class RemoteEngine:
             )
         if p.grammar:
             payload["grammar"] = p.grammar  # llama.cpp's server and vLLM (guided decoding) read this
+        if p.tools:
+            # The server runs the model's own tool-call format (vLLM, Ollama and llama.cpp do).
+            payload["tools"] = [dict(t) for t in p.tools]
+            payload["tool_choice"] = p.tool_choice if isinstance(p.tool_choice, str) else dict(p.tool_choice)
+            payload["parallel_tool_calls"] = p.parallel_tool_calls
         return Stream(lambda s: self._generate(s, payload))
 
     def _generate(self, stream: Stream, payload: dict[str, Any]) -> Iterator[str]:
@@ -233,7 +249,7 @@ class RemoteEngine:
             finally:
                 # After a clean end the reader finishes and returns the connection to the pool;
                 # otherwise (cancel, error, abandoned stream) drop the connection so the server stops.
-                if stream.stats.finish_reason not in ("stop", "length"):
+                if stream.stats.finish_reason not in ("stop", "length", "tool_calls"):
                     reader.abort()
         except RemoteEngineError:
             stream.stats.finish_reason = "error"
@@ -241,7 +257,7 @@ class RemoteEngine:
 
     def _consume(self, stream: Stream, reader: _Reader) -> Iterator[str]:
         stats, timeout = stream.stats, self._settings.timeout
-        chunks = ChunkReader(stats)
+        chunks = ChunkReader(stream)
         last_progress = time.monotonic()
         while True:
             if stream.cancelled:

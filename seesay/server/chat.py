@@ -23,10 +23,11 @@ from seesay.chat import answer_image, with_system_prompt
 from seesay.config import Settings
 from seesay.errors import SeeSayError
 from seesay.inference.engine import GenerationParams, Message, Stream
-from seesay.server.chat_schema import ChatCompletionRequest, TextPart
+from seesay.server.chat_schema import ChatCompletionRequest, NamedToolChoice, TextPart
 from seesay.server.errors import error_body, status_for
 from seesay.server.limits import CancellingStreamingResponse, Lane, Ticket
 from seesay.server.vision import decode_data_url
+from seesay.tools.approvals import UNTRUSTED_RULE, mark_untrusted
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,12 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Any
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": text, "refusal": None},
+                    "message": {
+                        "role": "assistant",
+                        "content": text if text or not stream.tool_calls else None,
+                        "refusal": None,
+                        **({"tool_calls": stream.tool_calls} if stream.tool_calls else {}),
+                    },
                     "logprobs": None,
                     "finish_reason": finish_reason(stream),
                 }
@@ -83,7 +89,11 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Any
 def generation_params(body: ChatCompletionRequest, settings: Settings) -> GenerationParams:
     """The request's options over the user's generation settings (the same defaults as the window)."""
     base = GenerationParams.from_settings(settings.generation)
+    choice = body.tool_choice
     return GenerationParams(
+        tools=tuple(t.model_dump(exclude_none=True) for t in body.tools or ()),
+        tool_choice=choice.model_dump() if isinstance(choice, NamedToolChoice) else (choice or "auto"),
+        parallel_tool_calls=body.parallel_tool_calls is not False,
         max_new_tokens=body.max_completion_tokens or body.max_tokens or base.max_new_tokens,
         temperature=base.temperature if body.temperature is None else body.temperature,
         top_p=base.top_p if body.top_p is None else max(0.01, body.top_p),
@@ -102,6 +112,8 @@ def convert_messages(
 
     Images in earlier turns are left out: the models here answer about one image at a time.
     The user's custom instructions are sent first unless the request brings its own system message.
+    What a tool returned is the client's, not the user's words: it is fenced as untrusted, and the
+    model told never to follow instructions inside it (the client approves any call it runs).
     """
     out: list[Message] = []
     image: bytes | None = None
@@ -119,14 +131,37 @@ def convert_messages(
                     image_turn = i
             text = "\n".join(texts)
         role = "system" if m.role in ("system", "developer") else m.role
-        out.append({"role": role, "content": text})  # type: ignore[typeddict-item]
+        message: Message = {"role": role, "content": text}  # type: ignore[typeddict-item]
+        if m.role == "tool":
+            message = {
+                "role": "tool",
+                "content": mark_untrusted(text, f"tool {m.name or ''}".strip()),
+                "tool_call_id": m.tool_call_id or "",
+            }
+            if m.name:
+                message["name"] = m.name
+        if m.tool_calls:
+            message["tool_calls"] = [c.model_dump() for c in m.tool_calls]  # type: ignore[misc]
+        out.append(message)
     last_user = max((i for i, m in enumerate(body.messages) if m.role == "user"), default=-1)
     if image is not None and image_turn == last_user:
         return out, image, out[last_user]["content"].strip()
-    return with_system_prompt(out, settings.chat.system_prompt), None, ""
+    messages = with_system_prompt(out, settings.chat.system_prompt)
+    return (_with_rule(messages) if any(m["role"] == "tool" for m in out) else messages), None, ""
+
+
+def _with_rule(messages: list[Message]) -> list[Message]:
+    """The untrusted-content rule at the end of the system message (a new one when there is none)."""
+    for i, m in enumerate(messages):
+        if m["role"] == "system":
+            messages[i] = {"role": "system", "content": f"{m['content']}\n\n{UNTRUSTED_RULE}"}
+            return messages
+    return [{"role": "system", "content": UNTRUSTED_RULE}, *messages]
 
 
 def finish_reason(stream: Stream) -> str:
+    if stream.stats.finish_reason == "tool_calls" and stream.tool_calls:
+        return "tool_calls"
     return "length" if stream.stats.finish_reason == "length" else "stop"
 
 
@@ -182,6 +217,8 @@ async def _sse(
         yield _event(error_body(500, "The server hit an internal error; details are in its log."))
         yield "data: [DONE]\n\n"
         return
+    if stream.tool_calls:
+        yield chunk({"tool_calls": [{"index": i, **call} for i, call in enumerate(stream.tool_calls)]})
     yield chunk({}, finish_reason(stream))
     if include_usage:
         yield _event({**base, "choices": [], "usage": usage(stream)})
