@@ -32,6 +32,7 @@ def test_every_setting_has_a_field_and_values_round_trip(qtbot: Any) -> None:
         "Replies",
         "Voice",
         "Sketches",
+        "Tools",
         "API server",
     ]
 
