@@ -36,7 +36,7 @@ def test_injected_code_waits_on_the_card_and_deny_runs_nothing(
 
     qtbot.waitUntil(lambda: bool(asking()), timeout=30_000)
     card = asking()
-    assert card.name == "run_python" and card.buttons.isVisible()
+    assert card.name == "run_python" and not card.buttons.isHidden()
     assert "comes from content SeeSay read" in card.reason.text()
     qtbot.wait(300)
     assert not marker.exists()  # it waits for the user
@@ -49,9 +49,9 @@ def test_injected_code_waits_on_the_card_and_deny_runs_nothing(
     assert [m.meta["name"] for m in tools] == ["read_file", "run_python"]
     assert tools[1].meta["approval"] == "denied"
     read = next(c for c in window.chat.view.cards() if c.name == "read_file")
-    assert read.state == "done" and not read.body.isVisible()  # folded until opened
+    assert read.state == "done" and read.body.isHidden()  # folded until opened
     read.toggle.click()
-    assert read.body.isVisible() and "Ignore previous instructions" in read.body.toPlainText()
+    assert not read.body.isHidden() and "Ignore previous instructions" in read.body.toPlainText()
 
 
 def test_a_reopened_conversation_shows_its_calls(qtbot: Any, make_window: Any, tmp_path: Path) -> None:
