@@ -22,7 +22,8 @@ from seesay.inference.engine import ChatEngine, GenerationParams, Message, Strea
 from seesay.store import HistoryStore
 
 if TYPE_CHECKING:
-    from seesay.tools.runner import ToolRunner
+    from seesay.tools.base import Tool
+    from seesay.tools.runner import Outcome, ToolRunner
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,7 @@ class ChatSession:
                 return
             self._run_calls(inner.tool_calls)
 
-    def _recognized(self, tools: list[Any], engine: ChatEngine) -> Generator[str, None, bool]:
+    def _recognized(self, tools: list[Tool], engine: ChatEngine) -> Generator[str, None, bool]:
         """For a model that cannot choose tools: calls read straight from the user's words.
 
         When they all succeed, their results are the answer (a model this small restates a
@@ -220,12 +221,12 @@ class ChatSession:
         yield answer
         return True
 
-    def _run_calls(self, calls: list[ToolCall]) -> list[Any]:
+    def _run_calls(self, calls: list[ToolCall]) -> list[Outcome]:
         assert self.tools is not None
         records = self._records()
         user_texts = [c for r, c, _m in records if r == "user"]
         untrusted = [c for r, c, m in records if r == "tool" and m.get("untrusted")]
-        outcomes = []
+        outcomes: list[Outcome] = []
         for call in calls:
             outcome = self.tools.run(call, user_texts, untrusted)
             result = outcome.result

@@ -54,7 +54,16 @@ class Embedder:
         return torch.nn.functional.normalize(mean, dim=-1).numpy()
 
 
+_loading = threading.Lock()
+
+
 @lru_cache(maxsize=1)
-def embedder() -> Embedder:
+def _load() -> Embedder:
     log.info("loading the embedding model")
     return Embedder()
+
+
+def embedder() -> Embedder:
+    """The one embedder of this process; two replies asking at once load it once."""
+    with _loading:
+        return _load()

@@ -11,10 +11,14 @@ import dataclasses
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seesay.config import Settings
 from seesay.paths import config_dir
 from seesay.tools.base import Tool
+
+if TYPE_CHECKING:
+    from seesay.tools.mcp_client import McpHub
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +36,9 @@ def granted_folders(settings: Settings) -> list[Path]:
 
 
 class Toolbox:
-    def __init__(self, builtin: list[Tool], hub: object | None = None) -> None:
+    def __init__(self, builtin: list[Tool], hub: McpHub | None = None) -> None:
         self.builtin = builtin
-        self.hub = hub  # an McpHub, or None without MCP servers
+        self.hub = hub  # None without MCP servers
 
     @classmethod
     def from_settings(cls, settings: Settings, *, mcp: bool = True) -> Toolbox:
@@ -66,15 +70,15 @@ class Toolbox:
     def tools(self) -> list[Tool]:
         found = list(self.builtin)
         if self.hub is not None:
-            found.extend(self.hub.tools())  # type: ignore[attr-defined]
+            found.extend(self.hub.tools())
         return found
 
     def get(self, name: str) -> Tool | None:
         return next((t for t in self.tools() if t.name == name), None)
 
     def status(self) -> dict[str, str]:
-        return dict(self.hub.status()) if self.hub is not None else {}  # type: ignore[attr-defined]
+        return dict(self.hub.status()) if self.hub is not None else {}
 
     def close(self) -> None:
         if self.hub is not None:
-            self.hub.close()  # type: ignore[attr-defined]
+            self.hub.close()
