@@ -19,6 +19,7 @@ import logging
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from seesay.errors import InputError
@@ -117,8 +118,16 @@ def relevance(request: str, tools: Sequence[Mapping[str, Any]]) -> list[float]:
     from seesay.inference.embeddings import embedder
 
     texts = [f"{name_of(t)}: {t.get('function', {}).get('description', '')}" for t in tools]
-    vectors = embedder().embed([request, *texts])
-    return [float(v) for v in vectors[1:] @ vectors[0]]
+    asked = embedder().embed([request])[0]
+    return [float(_described(text) @ asked) for text in texts]
+
+
+@lru_cache(maxsize=512)
+def _described(text: str) -> Any:
+    """A tool's "name: description" vector, embedded once: the same tools come with every reply."""
+    from seesay.inference.embeddings import embedder
+
+    return embedder().embed([text])[0]
 
 
 def write_arguments(
