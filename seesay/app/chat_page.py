@@ -121,11 +121,28 @@ class ChatPage(QWidget):
         self.busy_changed.emit(request is not None)
 
     def toolbox(self) -> Toolbox:
-        """Built on first use, on the reply's thread (MCP servers start then, not at launch)."""
+        """Built once, by the warm-up after the model loads or else by the first reply."""
         with self._toolbox_lock:
             if self._toolbox is None:
                 self._toolbox = Toolbox.from_settings(self.settings)
             return self._toolbox
+
+    def _warm_tools(self) -> None:
+        """Builds the tools (MCP servers start) and embeds their descriptions on a thread of its
+        own while the user reads or types: done on the first reply's thread, this delayed its
+        first word by seconds when a page revision shared the processor."""
+        if not self.settings.tools.enabled:
+            return
+
+        def warm() -> None:
+            from seesay.inference.tool_calls import prepare
+
+            try:
+                prepare([t.spec() for t in self.toolbox().tools()])
+            except Exception:  # the reply that needs the tools reports what is wrong
+                log.warning("the tools could not be prepared ahead of time", exc_info=True)
+
+        threading.Thread(target=warm, name="seesay-tools-warm", daemon=True).start()
 
     def close_tools(self) -> None:
         self.tool_bridge.deny_all()
@@ -140,6 +157,8 @@ class ChatPage(QWidget):
             box, self._toolbox = self._toolbox, None
         if box is not None:
             threading.Thread(target=box.close, name="seesay-tools-close", daemon=True).start()
+        if self.host.state == "ready":
+            self._warm_tools()
 
     def _runner(self) -> ToolRunner:
         """Each conversation its own runner: "Always" holds for one conversation."""
@@ -281,6 +300,7 @@ class ChatPage(QWidget):
     # --- engine thread results ----------------------------------------------------------------
     @Slot(str, str)
     def _on_ready(self, _model: str, _device: str) -> None:
+        self._warm_tools()
         for live in self._replies.values():
             if live.widget.status == "waiting":
                 live.widget.set_status("streaming")

@@ -117,9 +117,18 @@ def _last_user(messages: Sequence[Message]) -> str:
 def relevance(request: str, tools: Sequence[Mapping[str, Any]]) -> list[float]:
     from seesay.inference.embeddings import embedder
 
-    texts = [f"{name_of(t)}: {t.get('function', {}).get('description', '')}" for t in tools]
     asked = embedder().embed([request])[0]
-    return [float(_described(text) @ asked) for text in texts]
+    return [float(_described(_description(t)) @ asked) for t in tools]
+
+
+def prepare(tools: Sequence[Mapping[str, Any]]) -> None:
+    """Loads the embedding model and embeds the tools' descriptions ahead of the first reply."""
+    for t in tools:
+        _described(_description(t))
+
+
+def _description(tool: Mapping[str, Any]) -> str:
+    return f"{name_of(tool)}: {tool.get('function', {}).get('description', '')}"
 
 
 @lru_cache(maxsize=512)

@@ -58,7 +58,7 @@ class Toolbox:
         if folders:
             tools.extend(file_tools(Folders(folders)))
         hub = None
-        if mcp:
+        if mcp and mcp_file(settings).exists():  # the MCP SDK takes half a second to import
             from seesay.tools.mcp_client import McpHub, load_servers
 
             servers = load_servers(mcp_file(settings))
