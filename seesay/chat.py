@@ -22,6 +22,9 @@ from seesay.inference.engine import ChatEngine, GenerationParams, Message, Strea
 from seesay.store import HistoryStore
 
 if TYPE_CHECKING:
+    from seesay.docs.grounding import Attachment
+    from seesay.docs.grounding import Source as Cited
+    from seesay.docs.library import Library
     from seesay.tools.base import Tool
     from seesay.tools.runner import Outcome, ToolRunner
 
@@ -60,6 +63,11 @@ def to_message(role: str, content: str, meta: dict[str, Any]) -> Message | None:
     """A saved message as the model sees it (None: nothing to send). Untrusted tool output is
     fenced here, at the point it enters the context, and stored as it was."""
     if role == "user":
+        if meta.get("attachments"):
+            from seesay.docs.grounding import Attachment, with_attachments
+
+            attached = [Attachment.from_meta(a) for a in meta["attachments"]]
+            return {"role": "user", "content": with_attachments(content, attached)}
         return {"role": "user", "content": content}
     if role == "system":
         return {"role": "system", "content": content}
@@ -96,17 +104,28 @@ class ChatSession:
         save: bool = True,
         memory: Sequence[Message] = (),
         tools: ToolRunner | None = None,
+        library: Library | None = None,
+        use_library: bool = False,
     ) -> None:
         """``engine`` may come later (the window attaches the loaded one to each reply);
         ``memory``: earlier turns to continue from when nothing is saved; ``tools``: what the
-        model may call (None: it only talks)."""
+        model may call (None: it only talks); ``library``: where attached long files are
+        searched, and with ``use_library`` the folders every question is looked up in."""
         self.engine = engine
         self.settings = settings
         self.store = store if store is not None or not save else HistoryStore.open()
         self.conversation_id = conversation_id
         self.tools = tools
+        self.library = library
+        self.use_library = use_library
+        self._sources: list[Cited] = []  # the passages the reply being written was given
         # (role, content, meta) of each turn, used when nothing is saved
         self._memory: list[tuple[str, str, dict[str, Any]]] = [(m["role"], m["content"], {}) for m in memory]
+
+    @property
+    def sources(self) -> list[Cited]:
+        """The passages the last reply was given (numbered as it cites them)."""
+        return list(self._sources)
 
     def _records(self) -> list[tuple[str, str, dict[str, Any]]]:
         if self.store is None or self.conversation_id is None:
@@ -117,9 +136,19 @@ class ChatSession:
         found = (to_message(role, content, meta) for role, content, meta in self._records())
         return [m for m in found if m is not None]
 
-    def send(self, prompt: str, params: GenerationParams | None = None, source: Source = "typed") -> Stream:
-        """Record the user's message and start the reply."""
-        self._add("user", prompt, {"source": source})
+    def send(
+        self,
+        prompt: str,
+        params: GenerationParams | None = None,
+        source: Source = "typed",
+        attachments: Sequence[Attachment] = (),
+    ) -> Stream:
+        """Record the user's message (with any files already read by ``grounding.attach``) and
+        start the reply."""
+        meta: dict[str, Any] = {"source": source}
+        if attachments:
+            meta["attachments"] = [a.to_meta() for a in attachments]
+        self._add("user", prompt, meta)
         return self._reply(params)
 
     def record(self, prompt: str, answer: str, meta: dict) -> None:
@@ -154,16 +183,52 @@ class ChatSession:
         if self.engine is None:
             raise EngineError("The model has not been loaded yet.")
         engine = self.engine
+        self._sources = []
+        searched = self._searched_files()
+        if self.library is not None and (self.use_library or searched):
+            from seesay.docs.grounding import find_sources
+
+            request = next((c for r, c, _m in reversed(self._records()) if r == "user"), "")
+            self._sources = find_sources(self.library, request, searched, self.use_library)
+            if not self._sources:
+                return Stream(lambda outer: self._nothing_found(engine))
         if self.tools is not None and self.settings.tools.enabled:
             return Stream(lambda outer: self._with_tools(outer, engine, params))
         inner = engine.stream(self._context(), params)
         return Stream(lambda outer: self._persist(inner, engine), wraps=inner)
 
     def _context(self, rule: str = "") -> list[Message]:
+        from seesay.tools.approvals import UNTRUSTED_RULE
+
         system = self.settings.chat.system_prompt
+        history = self.history()
+        if self._sources or any(a for _r, _c, m in self._records() for a in m.get("attachments", [])):
+            rule = UNTRUSTED_RULE
+        if self._sources:
+            from seesay.docs.grounding import sources_block
+
+            last = max(i for i, m in enumerate(history) if m["role"] == "user")
+            content = f"{sources_block(self._sources)}\n\n{history[last]['content']}"  # question last
+            history[last] = {"role": "user", "content": content}
         if rule:
             system = f"{system}\n\n{rule}" if system.strip() else rule
-        return with_system_prompt(self.history(), system)
+        return with_system_prompt(history, system)
+
+    def _searched_files(self) -> list[str]:
+        """Files attached anywhere in this conversation that were too long to read whole."""
+        return [
+            str(a.get("path", ""))
+            for role, _c, meta in self._records()
+            if role == "user"
+            for a in meta.get("attachments", [])
+            if not a.get("whole")
+        ]
+
+    def _nothing_found(self, engine: ChatEngine) -> Iterator[str]:
+        from seesay.docs.grounding import NOTHING_FOUND
+
+        self._add("assistant", NOTHING_FOUND, {"model": engine.model_name, "sources": []})
+        yield NOTHING_FOUND
 
     def _with_tools(self, outer: Stream, engine: ChatEngine, params: GenerationParams) -> Iterator[str]:
         """Replies and tool calls in turn until the model answers in words (or runs out of rounds)."""
@@ -282,6 +347,8 @@ class ChatSession:
                 meta["error"] = error
             if inner.tool_calls:
                 meta["tool_calls"] = inner.tool_calls
+            if self._sources and not inner.tool_calls:
+                meta["sources"] = [source.to_meta() for source in self._sources]
             if writer is not None:
                 writer.finish(status, meta)
             elif parts or inner.tool_calls:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 import threading
 import time
 import weakref
@@ -21,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seesay import paths
+from seesay import database, paths
+from seesay.database import sqlite3
 from seesay.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -35,13 +35,15 @@ SNIPPET_MARKS = ("«", "»")
 # never edit a released step, because users' files already went through it.
 
 
-def _fts_triggers(table: str, fts: str, column: str) -> tuple[str, ...]:
+def _fts_triggers(
+    table: str, fts: str, column: str, tokenize: str = "unicode61 remove_diacritics 2"
+) -> tuple[str, ...]:
     """External-content FTS5 needs the old text to un-index a row, hence triggers, not app code."""
     delete = f"INSERT INTO {fts}({fts}, rowid, {column}) VALUES ('delete', old.id, old.{column});"
     insert = f"INSERT INTO {fts}(rowid, {column}) VALUES (new.id, new.{column});"
     return (
         f"CREATE VIRTUAL TABLE {fts} USING fts5({column}, content='{table}', content_rowid='id', "
-        "tokenize='unicode61 remove_diacritics 2')",
+        f"tokenize='{tokenize}')",
         f"CREATE TRIGGER {table}_ai AFTER INSERT ON {table} BEGIN {insert} END",
         f"CREATE TRIGGER {table}_ad AFTER DELETE ON {table} BEGIN {delete} END",
         f"CREATE TRIGGER {table}_au AFTER UPDATE OF {column} ON {table} BEGIN {delete} {insert} END",
@@ -64,6 +66,24 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX messages_streaming ON messages(status) WHERE status = 'streaming'",
         *_fts_triggers("messages", "message_fts", "content"),
         *_fts_triggers("conversations", "conversation_fts", "title"),
+    ),
+    (  # the document library: folders, their files, passages with keyword and vector indexes
+        """CREATE TABLE doc_folders (id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL UNIQUE,
+            added_at REAL NOT NULL)""",
+        """CREATE TABLE documents (id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL UNIQUE,
+            folder_id INTEGER REFERENCES doc_folders(id) ON DELETE CASCADE,
+            size INTEGER NOT NULL, mtime REAL NOT NULL, pages INTEGER NOT NULL DEFAULT 0,
+            chars INTEGER NOT NULL DEFAULT 0, error TEXT NOT NULL DEFAULT '', indexed_at REAL NOT NULL)""",
+        "CREATE INDEX documents_by_folder ON documents(folder_id)",
+        """CREATE TABLE doc_chunks (id INTEGER PRIMARY KEY AUTOINCREMENT,
+            document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL, page INTEGER, section TEXT NOT NULL DEFAULT '', text TEXT NOT NULL)""",
+        "CREATE INDEX doc_chunks_by_document ON doc_chunks(document_id, ordinal)",
+        # Stemmed, so a question's "compressing" finds a passage's "compression".
+        *_fts_triggers("doc_chunks", "doc_chunk_fts", "text", "porter unicode61 remove_diacritics 2"),
+        "CREATE VIRTUAL TABLE doc_chunk_vectors USING vec0(embedding float[384] distance_metric=cosine)",
+        """CREATE TRIGGER doc_chunks_vectors_ad AFTER DELETE ON doc_chunks
+            BEGIN DELETE FROM doc_chunk_vectors WHERE rowid = old.id; END""",
     ),
 ]
 
@@ -245,7 +265,7 @@ class HistoryStore:
             target, uri = f"file:{self.path.resolve().as_posix()}?mode=ro", True
         else:
             target, uri = str(self.path), False
-        return sqlite3.connect(
+        return database.connect(
             target, uri=uri, timeout=BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None
         )
 
@@ -292,7 +312,7 @@ class HistoryStore:
         return self._conn
 
     @contextmanager
-    def _cursor(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+    def cursor(self, write: bool = False) -> Iterator[sqlite3.Connection]:
         """Serialise use of the connection and turn SQLite errors into a sentence for the user."""
         with self._lock:
             if write and self.read_only:
@@ -313,7 +333,7 @@ class HistoryStore:
     def create_conversation(self, title: str = "New chat") -> int:
         title = " ".join(title.split()) or "New chat"
         now = time.time()
-        with self._cursor(write=True) as conn:
+        with self.cursor(write=True) as conn:
             cur = conn.execute(
                 "INSERT INTO conversations (title, created_at, updated_at) VALUES (?, ?, ?)",
                 (title, now, now),
@@ -332,7 +352,7 @@ class HistoryStore:
                 WHERE message_fts MATCH ?
                 UNION SELECT rowid FROM conversation_fts WHERE conversation_fts MATCH ?)"""
             params = (match, match)
-        with self._cursor() as conn:
+        with self.cursor() as conn:
             rows = conn.execute(sql + " ORDER BY updated_at DESC, id DESC", params).fetchall()
         return [Conversation(*row) for row in rows]
 
@@ -353,12 +373,12 @@ class HistoryStore:
                        row_number() OVER (PARTITION BY cid ORDER BY score) AS n FROM hits)
             SELECT r.cid, c.title, r.snip FROM ranked r JOIN conversations c ON c.id = r.cid
             WHERE r.n = 1 ORDER BY r.score, c.updated_at DESC LIMIT :limit"""
-        with self._cursor() as conn:
+        with self.cursor() as conn:
             rows = conn.execute(sql, {"q": match, "s": start, "e": end, "limit": limit}).fetchall()
         return [SearchHit(*row) for row in rows]
 
     def get_conversation(self, conversation_id: int) -> Conversation:
-        with self._cursor() as conn:
+        with self.cursor() as conn:
             row = conn.execute(
                 "SELECT id, title, created_at, updated_at FROM conversations WHERE id = ?", (conversation_id,)
             ).fetchone()
@@ -370,13 +390,13 @@ class HistoryStore:
         title = " ".join(title.split())
         if not title:
             raise StoreError("A conversation title cannot be empty.")
-        with self._cursor(write=True) as conn:
+        with self.cursor(write=True) as conn:
             cur = conn.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id))
         if cur.rowcount == 0:
             self.get_conversation(conversation_id)  # raises the "no longer exists" error
 
     def delete_conversation(self, conversation_id: int) -> None:
-        with self._cursor(write=True) as conn:
+        with self.cursor(write=True) as conn:
             conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 
     # --- messages ------------------------------------------------------------------------------
@@ -392,7 +412,7 @@ class HistoryStore:
         _check_status(status)
         meta_json = _dump_meta(meta)
         now = time.time()
-        with self._cursor(write=True) as conn:
+        with self.cursor(write=True) as conn:
             bumped = conn.execute(
                 "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
             )
@@ -406,7 +426,7 @@ class HistoryStore:
             return int(cur.lastrowid or 0)
 
     def messages(self, conversation_id: int) -> list[StoredMessage]:
-        with self._cursor() as conn:
+        with self.cursor() as conn:
             rows = conn.execute(
                 "SELECT id, conversation_id, role, content, status, created_at, meta "
                 "FROM messages WHERE conversation_id = ? ORDER BY id",
@@ -418,7 +438,7 @@ class HistoryStore:
             ]
 
     def delete_messages_after(self, conversation_id: int, message_id: int) -> None:
-        with self._cursor(write=True) as conn:
+        with self.cursor(write=True) as conn:
             conn.execute(
                 "DELETE FROM messages WHERE conversation_id = ? AND id >= ?", (conversation_id, message_id)
             )
@@ -523,7 +543,7 @@ class ReplyWriter:
             self._timer.cancel()
             self._timer = None
         text = "".join(self._parts)
-        with self._store._cursor(write=True) as conn:
+        with self._store.cursor(write=True) as conn:
             if final:
                 cur = conn.execute(
                     "UPDATE messages SET content = ?, status = ?, meta = ? WHERE id = ?",

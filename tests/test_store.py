@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from seesay import store as store_mod
+from seesay.database import sqlite3
 from seesay.errors import StoreError
 from seesay.store import HistoryStore, fts_query
 
@@ -156,7 +156,7 @@ def test_fts_query_quotes_and_prefixes() -> None:
 # --- schema --------------------------------------------------------------------------------------
 def test_fresh_schema_version_and_wal(store: HistoryStore) -> None:
     with closing(raw(store.path)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(store_mod.MIGRATIONS) == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(store_mod.MIGRATIONS) == 2
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
@@ -164,14 +164,27 @@ def test_forward_migration_is_applied_once(db: Path, monkeypatch: pytest.MonkeyP
     with HistoryStore(db) as s:
         cid = s.create_conversation("kept")
         s.add_message(cid, "user", "still here")
-    step2 = ("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0",)
-    monkeypatch.setattr(store_mod, "MIGRATIONS", [*store_mod.MIGRATIONS, step2])
-    for _ in range(2):  # a second open must not re-run step 2 (ALTER would fail)
+    step3 = ("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0",)
+    monkeypatch.setattr(store_mod, "MIGRATIONS", [*store_mod.MIGRATIONS, step3])
+    for _ in range(2):  # a second open must not re-run step 3 (ALTER would fail)
         with HistoryStore(db) as s:
             assert s.messages(cid)[0].content == "still here"
     with closing(raw(db)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
         assert conn.execute("SELECT pinned FROM conversations").fetchone()[0] == 0
+
+
+def test_a_history_from_before_the_library_gains_it(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with monkeypatch.context() as m:
+        m.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS[:1])
+        with HistoryStore(db) as s:
+            cid = s.create_conversation("older")
+            s.add_message(cid, "user", "from schema 1")
+    with HistoryStore(db) as s:
+        assert s.messages(cid)[0].content == "from schema 1"
+        with s.cursor() as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+            assert conn.execute("SELECT COUNT(*) FROM doc_chunk_vectors").fetchone()[0] == 0
 
 
 def test_newer_schema_opens_read_only(db: Path) -> None:

@@ -82,6 +82,8 @@ class ChatPage(QWidget):
         self.composer = Composer()
         self.composer.setMaximumWidth(COLUMN_MAX_WIDTH - 40)
         self.composer.send_requested.connect(self.send)
+        self._tools_warm = False
+        self.composer.edit.textChanged.connect(self._warm_tools)
         self.composer.stop_requested.connect(self.stop)
         self.composer.regenerate_requested.connect(self.regenerate)
         bottom = QHBoxLayout()
@@ -129,10 +131,11 @@ class ChatPage(QWidget):
 
     def _warm_tools(self) -> None:
         """Builds the tools (MCP servers start) and embeds their descriptions on a thread of its
-        own while the user reads or types: done on the first reply's thread, this delayed its
-        first word by seconds when a page revision shared the processor."""
-        if not self.settings.tools.enabled:
+        own once the user starts typing, so the reply does not wait for them; a window used
+        only for voice or sketches never loads them (80 MB)."""
+        if self._tools_warm or not self.settings.tools.enabled:
             return
+        self._tools_warm = True
 
         def warm() -> None:
             from seesay.inference.tool_calls import prepare
@@ -157,8 +160,7 @@ class ChatPage(QWidget):
             box, self._toolbox = self._toolbox, None
         if box is not None:
             threading.Thread(target=box.close, name="seesay-tools-close", daemon=True).start()
-        if self.host.state == "ready":
-            self._warm_tools()
+        self._tools_warm = False
 
     def _runner(self) -> ToolRunner:
         """Each conversation its own runner: "Always" holds for one conversation."""
@@ -300,7 +302,6 @@ class ChatPage(QWidget):
     # --- engine thread results ----------------------------------------------------------------
     @Slot(str, str)
     def _on_ready(self, _model: str, _device: str) -> None:
-        self._warm_tools()
         for live in self._replies.values():
             if live.widget.status == "waiting":
                 live.widget.set_status("streaming")

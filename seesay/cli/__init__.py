@@ -25,7 +25,13 @@ log = logging.getLogger("seesay")
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 # Modules with ``add_commands(subparsers, bench, parents)`` that register more subcommands.
-COMMAND_MODULES = ["seesay.cli.llm", "seesay.cli.sketch", "seesay.cli.voice", "seesay.cli.serve"]
+COMMAND_MODULES = [
+    "seesay.cli.llm",
+    "seesay.cli.sketch",
+    "seesay.cli.voice",
+    "seesay.cli.serve",
+    "seesay.cli.docs",
+]
 
 
 def common_flags() -> argparse.ArgumentParser:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seesay.chat import ChatSession
 from seesay.config import Settings
@@ -20,12 +22,17 @@ from seesay.tools.approvals import Decision, PendingCall
 from seesay.tools.runner import ToolEvent, ToolRunner, describe_call
 from seesay.tools.toolbox import Toolbox
 
+if TYPE_CHECKING:
+    from seesay.docs.grounding import Attachment, Source
+
 HELP = """Commands:
   /help            this list
   /new             start a new conversation
   /resume [N]      list recent conversations, or continue number N of that list
   /model [NAME]    show the model, or switch to NAME (a folder, .gguf file or Hugging Face id)
   /tools           the tools the model may use, and the MCP servers' state
+  /attach PATH     send a document (PDF, Word, HTML, text…) with your next message
+  /docs            answer from your document library, citing sources (on/off)
   /quit            leave (also Ctrl-D)
 Anything else is sent to the model. Ctrl+C stops a reply."""
 RECENT = 10
@@ -47,6 +54,16 @@ def add_arguments(chat: argparse.ArgumentParser) -> None:
     chat.add_argument(
         "--no-tools", action="store_true", help="the model only talks: no calculator, code, files or MCP"
     )
+    chat.add_argument(
+        "--docs", action="store_true", help="answer from your document library (seesay docs), citing sources"
+    )
+    chat.add_argument(
+        "--file",
+        action="append",
+        default=[],
+        metavar="F",
+        help="attach a document to the first message (repeat for more)",
+    )
 
 
 class Terminal:
@@ -59,16 +76,39 @@ class Terminal:
         save: bool,
         load: Callable[[Settings], ChatEngine],
         toolbox: Toolbox | None = None,
+        use_library: bool = False,
     ) -> None:
         self.engine, self.settings, self.save, self._load = engine, settings, save, load
         self.toolbox = toolbox
+        self.use_library = use_library
         self.session = self._session()
+        self.attachments: list[Attachment] = []  # read, waiting for the next message
         self._listed: list[int] = []
 
     def _session(self, store: HistoryStore | None = None, conversation_id: int | None = None) -> ChatSession:
         """A session with its own approvals: "Always" holds for one conversation only."""
         tools = ToolRunner(self.toolbox, ask, show_event) if self.toolbox is not None else None
-        return ChatSession(self.engine, self.settings, store, conversation_id, save=self.save, tools=tools)
+        session = ChatSession(self.engine, self.settings, store, conversation_id, save=self.save, tools=tools)
+        if session.store is not None:
+            from seesay.docs.library import Library
+
+            session.library, session.use_library = Library(session.store), self.use_library
+        elif self.use_library:
+            raise InputError("--docs needs the history database, where the library is; drop --no-history.")
+        return session
+
+    def attach(self, path: str) -> None:
+        """Reads a file now (a bad one is refused here, before anything is sent)."""
+        from seesay.docs.grounding import attach
+
+        attachment = attach(Path(path), self.session.library)
+        self.attachments.append(attachment)
+        say(f"[attached] {attachment.describe()}")
+
+    def send(self, text: str) -> None:
+        attachments, self.attachments = self.attachments, []
+        reply(self.session.send(text, attachments=attachments))
+        show_sources(self.session.sources)
 
     def run(self) -> int:
         say(f"SeeSay chat with {self.engine.model_name} — /help for commands, Ctrl-D or /quit to leave.")
@@ -89,7 +129,7 @@ class Terminal:
                     return 0
                 continue
             try:
-                reply(self.session.send(line))
+                self.send(line)
             except SeeSayError as e:  # the conversation goes on after one failed reply
                 say(f"seesay: error: {e}")
 
@@ -105,6 +145,13 @@ class Terminal:
             say("New conversation.")
         elif name == "/tools":
             self.list_tools()
+        elif name == "/attach":
+            self.attach_command(arg)
+        elif name == "/docs":
+            self.use_library = not self.use_library
+            self.session.use_library = self.use_library and self.session.library is not None
+            state = "on: answers cite your documents" if self.session.use_library else "off"
+            say(f"Document library {state}.")
         elif name == "/resume":
             self.resume(arg)
         elif name == "/model":
@@ -132,6 +179,15 @@ class Terminal:
             say("Say /resume to list conversations, then /resume N with a number from that list.")
             return
         self.open(self._listed[int(arg) - 1])
+
+    def attach_command(self, arg: str) -> None:
+        if not arg:
+            say("Say /attach PATH to send a document with your next message.")
+            return
+        try:
+            self.attach(arg)
+        except SeeSayError as e:
+            say(f"seesay: error: {e}")
 
     def list_tools(self) -> None:
         if self.toolbox is None:
@@ -189,7 +245,7 @@ def _run(
     engine: ChatEngine,
     toolbox: Toolbox | None,
 ) -> int:
-    term = Terminal(engine, settings, not args.no_history, load, toolbox)
+    term = Terminal(engine, settings, not args.no_history, load, toolbox, use_library=args.docs)
     if args.resume is not None:
         store = term.session.store
         conversations = store.list_conversations() if store is not None else []
@@ -201,8 +257,10 @@ def _run(
                 else f"There is no saved conversation with id {args.resume}."
             )
         term.open(wanted[0])
+    for path in args.file:
+        term.attach(path)
     if args.once is not None:
-        reply(term.session.send(args.once))
+        term.send(args.once)
         return 0
     return term.run()
 
@@ -222,6 +280,15 @@ def reply(stream: Stream) -> None:
     sys.stdout.flush()
     if stream.stats.trim:
         say(f"note: {stream.stats.trim.describe()}")
+
+
+def show_sources(sources: list[Source]) -> None:
+    """The passages the reply was given, numbered as it cites them."""
+    if sources:
+        print("Sources:")
+        for source in sources:
+            print(f"  [{source.n}] {source.label()}  ({source.path})")
+        sys.stdout.flush()
 
 
 def ask(call: PendingCall) -> Decision:

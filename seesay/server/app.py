@@ -46,10 +46,22 @@ class Services:
         if transcriber is not None:
             self._transcribers[settings.voice.language] = transcriber
         self._lock = threading.Lock()
+        self._library: Any = None
         size = settings.server.queue_size
         self._chat_lane: Lane | None = None
         self.transcription_lane = Lane("transcription", size)
         self.speech_lane = Lane("speech", size)
+
+    @property
+    def library(self) -> Any:
+        """The document library in the history's database, opened on the first search."""
+        with self._lock:
+            if self._library is None:
+                from seesay.docs.library import Library
+                from seesay.store import HistoryStore
+
+                self._library = Library(HistoryStore.open())
+            return self._library
 
     @property
     def engine(self) -> ChatEngine:
@@ -148,11 +160,12 @@ def create_app(
     app.state.services = services
     errors.install(app)
 
-    from seesay.server import audio, chat, models
+    from seesay.server import audio, chat, documents, models
 
     app.include_router(models.router)
     app.include_router(chat.router)
     app.include_router(audio.router)
+    app.include_router(documents.router)
 
     # Added last = outermost: CORS (when enabled) answers preflights before auth, then auth runs
     # before any body is read, then the size limit.

@@ -1,0 +1,106 @@
+"""Each supported kind read into text with its pages and sections; each bad file refused with
+a sentence that names it and says why."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from seesay.docs.convert import DocumentError, convert
+from seesay.docs.passages import WORDS, passages
+from tests.docs import files
+
+
+def test_pdf_pages_are_kept(tmp_path: Path) -> None:
+    path = files.pdf(
+        tmp_path / "manual.pdf", [f"Page {n}: the pump runs at {n * 10} litres." for n in range(1, 4)]
+    )
+    document = convert(path)
+    assert document.pages == 3
+    assert [s.page for s in document.sections] == [1, 2, 3]
+    assert "the pump runs at 20 litres" in document.sections[1].text
+
+
+def test_password_protected_pdf_says_so(tmp_path: Path) -> None:
+    plain = files.pdf(tmp_path / "plain.pdf", ["Salaries for 2026."])
+    locked = files.encrypted_pdf(tmp_path / "salaries.pdf", plain)
+    with pytest.raises(DocumentError, match=r"salaries\.pdf is password-protected"):
+        convert(locked)
+
+
+def test_corrupt_pdf_says_damaged(tmp_path: Path) -> None:
+    good = files.pdf(tmp_path / "good.pdf", ["Some text " * 50])
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(good.read_bytes()[:300])
+    with pytest.raises(DocumentError, match=r"broken\.pdf is damaged or not a PDF"):
+        convert(broken)
+
+
+def test_empty_and_unsupported_files(tmp_path: Path) -> None:
+    empty = tmp_path / "notes.txt"
+    empty.write_bytes(b"")
+    with pytest.raises(DocumentError, match=r"notes\.txt is empty \(0 bytes\)"):
+        convert(empty)
+    strange = tmp_path / "model.blend"
+    strange.write_bytes(b"BLENDER")
+    with pytest.raises(
+        DocumentError, match=r"model\.blend is a \.blend file, which SeeSay cannot read; it reads PDF"
+    ):
+        convert(strange)
+    with pytest.raises(DocumentError, match="no longer exists"):
+        convert(tmp_path / "gone.md")
+    binary = tmp_path / "data.txt"
+    binary.write_bytes(b"\x00\x01\x02" * 100)
+    with pytest.raises(DocumentError, match="binary"):
+        convert(binary)
+
+
+def test_office_files(tmp_path: Path) -> None:
+    word = convert(
+        files.docx(tmp_path / "policy.docx", "Travel policy", ["Trains are booked in second class."])
+    )
+    assert "Trains are booked in second class." in word.text
+    assert word.sections[-1].heading == "Travel policy"
+    deck = convert(
+        files.pptx(tmp_path / "deck.pptx", [("Goals", "Ship the app"), ("Risks", "The pump leaks")])
+    )
+    assert [(s.page, "pump leaks" in s.text) for s in deck.sections] == [(1, False), (2, True)]
+    sheet = convert(files.xlsx(tmp_path / "prices.xlsx", [["Item", "Price"], ["Valve", 12.5]]))
+    assert "Valve" in sheet.text and "12.5" in sheet.text and "Prices" in sheet.sections[0].heading
+
+
+def test_html_markdown_and_code(tmp_path: Path) -> None:
+    html = tmp_path / "page.html"
+    html.write_text(
+        "<html><body><h1>Setup</h1><p>Run the installer.</p><h2>Proxy</h2><p>Set HTTPS_PROXY.</p>"
+        "<script>alert(1)</script></body></html>"
+    )
+    document = convert(html)
+    proxy = next(s for s in document.sections if "HTTPS_PROXY" in s.text)
+    assert proxy.heading == "Setup › Proxy"
+    assert "alert" not in document.text
+    md = tmp_path / "notes.md"
+    md.write_text("# Top\n\nIntro.\n\n```sh\n# not a heading\n```\n\n## Next\n\nMore.\n")
+    sections = convert(md).sections
+    assert [s.heading for s in sections] == ["Top", "Top › Next"]
+    code = tmp_path / "tool.py"
+    code.write_text("def add(a, b):\n    return a + b\n")
+    assert "return a + b" in convert(code).text
+    latin = tmp_path / "old.txt"
+    latin.write_bytes("Café crème brûlée, façade, naïve".encode("latin-1"))
+    assert "Café" in convert(latin).text
+
+
+def test_passages_stay_within_pages_and_overlap(tmp_path: Path) -> None:
+    sentence = "The {n}th valve is checked every week by the night shift."
+    long_page = " ".join(sentence.format(n=n) for n in range(80))
+    document = convert(files.pdf(tmp_path / "long.pdf", [long_page, "Short second page."]))
+    cut = passages(document)
+    assert all(len(p.text.split()) <= WORDS for p in cut)
+    assert {p.page for p in cut} == {1, 2}
+    first_page = [p for p in cut if p.page == 1]
+    assert len(first_page) >= 5
+    for before, after in itertools.pairwise(first_page):
+        assert after.text.split(".")[0] in before.text  # each starts with the end of the one before
