@@ -108,7 +108,8 @@ def attach(path: Path, library: Library | None) -> Attachment:
             f"{path.name} is too long to read whole ({document.chars:,} characters), and without the "
             "history database there is nowhere to index it for search."
         )
-    library.index_file(path)
+    if not library.is_current(path):  # attached again, or already in a library folder: read once
+        library.index_file(path)
     return Attachment(str(path), path.name, document.pages, document.chars, False)
 
 

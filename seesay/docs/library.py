@@ -154,6 +154,16 @@ class Library:
             ).fetchall()
 
     # --- indexing ------------------------------------------------------------------------------
+    def is_current(self, path: Path) -> bool:
+        """Whether ``path`` is indexed as it is on disk now (same size and modification time)."""
+        path = Path(path).resolve()
+        stat = path.stat()
+        with self.store.cursor() as conn:
+            row = conn.execute(
+                "SELECT size, mtime, error FROM documents WHERE path = ?", (str(path),)
+            ).fetchone()
+        return row is not None and (row[0], row[1], row[2]) == (stat.st_size, stat.st_mtime, "")
+
     def sync(
         self,
         progress: Callable[[Progress], None] = lambda p: None,
