@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from seesay.config import Settings
-from seesay.errors import EngineError
+from seesay.errors import EngineError, StoreError
 from seesay.inference.engine import ChatEngine, GenerationParams, Message, Stream, ToolCall
 from seesay.store import HistoryStore
 
@@ -165,24 +165,47 @@ class ChatSession:
             self._memory.append((role, content, meta))
 
     def regenerate(self, params: GenerationParams | None = None) -> Stream:
-        """Drop the replies after the last user message and answer it again."""
+        """Answer the last user message again; the earlier answer stays as an alternative."""
         if self.store is not None and self.conversation_id is not None:
-            stored = self.store.messages(self.conversation_id)
-            users = [m for m in stored if m.role == "user"]
+            users = [m for m in self.store.messages(self.conversation_id) if m.role == "user"]
             if users:
-                after = [m for m in stored if m.id > users[-1].id]
-                if after:
-                    self.store.delete_messages_after(self.conversation_id, after[0].id)
+                self._require_engine()  # before the path moves, so a failure leaves it as it was
+                self.store.continue_from(self.conversation_id, users[-1].id)
         else:
             while self._memory and self._memory[-1][0] != "user":
                 self._memory.pop()
         return self._reply(params)
 
-    def _reply(self, params: GenerationParams | None) -> Stream:
-        params = params or GenerationParams.from_settings(self.settings.generation)
+    def resend(
+        self, message_id: int, prompt: str, params: GenerationParams | None = None, source: Source = "typed"
+    ) -> Stream:
+        """Send ``prompt`` in place of an earlier user message and answer it: a new branch
+        beside that message, which is kept (with what followed it) as an alternative."""
+        if self.store is None or self.conversation_id is None:
+            raise StoreError("Only a saved conversation can be edited.")
+        stored = next((m for m in self.store.messages(self.conversation_id) if m.id == message_id), None)
+        if stored is None or stored.role != "user":
+            raise StoreError("That message is no longer shown, so it cannot be edited.")
+        self._require_engine()
+        self.store.continue_from(self.conversation_id, stored.parent_id)
+        meta = {**stored.meta, "source": source, "edited_from": message_id}
+        self._add("user", prompt, meta)
+        return self._reply(params)
+
+    def show(self, message_id: int) -> None:
+        """Switch to an alternative (or to the branch holding a message): what follows continues from it."""
+        if self.store is None:
+            raise StoreError("Only a saved conversation has alternatives.")
+        self.conversation_id = self.store.show(message_id)
+
+    def _require_engine(self) -> ChatEngine:
         if self.engine is None:
             raise EngineError("The model has not been loaded yet.")
-        engine = self.engine
+        return self.engine
+
+    def _reply(self, params: GenerationParams | None) -> Stream:
+        params = params or GenerationParams.from_settings(self.settings.generation)
+        engine = self._require_engine()
         self._sources = []
         searched = self._searched_files()
         if self.library is not None and (self.use_library or searched):

@@ -266,6 +266,15 @@ class ToolsSettings:
 
 
 @dataclass(frozen=True)
+class DocsSettings:
+    search_library: bool = _opt(
+        False,
+        "Answer from the folders in your document library, citing the passages used "
+        "(the chat's “Search my documents” switch; seesay chat --docs in the terminal).",
+    )
+
+
+@dataclass(frozen=True)
 class AppearanceSettings:
     theme: str = _opt(
         "system",
@@ -285,6 +294,7 @@ class Settings:
     vision: VisionSettings = field(default_factory=VisionSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     tools: ToolsSettings = field(default_factory=ToolsSettings)
+    docs: DocsSettings = field(default_factory=DocsSettings)
 
     def get(self, key: str) -> Any:
         section, name = _split(key)
@@ -320,6 +330,7 @@ _SECTIONS: dict[str, type] = {
     "voice": VoiceSettings,
     "server": ServerSettings,
     "tools": ToolsSettings,
+    "docs": DocsSettings,
 }
 
 

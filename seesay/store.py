@@ -4,6 +4,11 @@ file never costs the user more than the last second of a reply.
 Every write is its own short transaction, so another window (or process) sees it at once and
 a ``kill -9`` loses nothing that was committed. The GUI thread reads while a worker thread
 streams a reply, so one connection is shared behind an ``RLock``.
+
+A conversation is a tree: each message follows its parent, and siblings are alternatives
+(a regenerated reply, an edited prompt) of which one is marked current. Nothing is ever
+replaced, so every branch stays searchable; :meth:`HistoryStore.messages` gives the path
+of current messages, which is what is shown and what the model is given.
 """
 
 from __future__ import annotations
@@ -77,7 +82,8 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX documents_by_folder ON documents(folder_id)",
         """CREATE TABLE doc_chunks (id INTEGER PRIMARY KEY AUTOINCREMENT,
             document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-            ordinal INTEGER NOT NULL, page INTEGER, section TEXT NOT NULL DEFAULT '', text TEXT NOT NULL)""",
+            ordinal INTEGER NOT NULL, page INTEGER, section TEXT NOT NULL DEFAULT '', text TEXT NOT NULL,
+            windows BLOB)""",  # float16 vectors of the passage's sentence windows, row after row
         "CREATE INDEX doc_chunks_by_document ON doc_chunks(document_id, ordinal)",
         # Stemmed, so a question's "compressing" finds a passage's "compression".
         *_fts_triggers("doc_chunks", "doc_chunk_fts", "text", "porter unicode61 remove_diacritics 2"),
@@ -85,9 +91,17 @@ MIGRATIONS: list[tuple[str, ...]] = [
         """CREATE TRIGGER doc_chunks_vectors_ad AFTER DELETE ON doc_chunks
             BEGIN DELETE FROM doc_chunk_vectors WHERE rowid = old.id; END""",
     ),
+    (  # branches: each message follows a parent; of siblings (alternatives) one is shown
+        "ALTER TABLE messages ADD COLUMN parent_id INTEGER REFERENCES messages(id) ON DELETE CASCADE",
+        "ALTER TABLE messages ADD COLUMN current INTEGER NOT NULL DEFAULT 1",
+        """UPDATE messages SET parent_id = (SELECT MAX(p.id) FROM messages p
+            WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id)""",
+        "CREATE INDEX messages_by_parent ON messages(parent_id)",
+    ),
 ]
 
 GONE = "That conversation no longer exists; it may have been deleted in another window."
+MESSAGE_GONE = "That message no longer exists; it may have been deleted in another window."
 IN_USE_NOTICE = "History is in use by another SeeSay window; opened read-only."
 TOO_NEW_NOTICE = "History was saved by a newer version of SeeSay; opened read-only so it stays intact."
 
@@ -121,6 +135,10 @@ class StoredMessage:
     status: str
     created_at: float
     meta: dict
+    parent_id: int | None = None
+    # Ids of this message and its siblings, oldest first: more than one means the user can
+    # switch between alternatives (regenerated replies, edited prompts) here.
+    alternatives: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,6 +146,7 @@ class SearchHit:
     conversation_id: int
     title: str
     snippet: str
+    message_id: int | None = None  # None: the title matched
 
 
 def default_path() -> Path:
@@ -364,14 +383,14 @@ class HistoryStore:
         start, end = SNIPPET_MARKS
         sql = """WITH hits AS (
                 SELECT m.conversation_id AS cid, snippet(message_fts, 0, :s, :e, '…', 12) AS snip,
-                       bm25(message_fts) AS score
+                       bm25(message_fts) AS score, m.id AS mid
                 FROM message_fts JOIN messages m ON m.id = message_fts.rowid WHERE message_fts MATCH :q
                 UNION ALL
-                SELECT rowid, highlight(conversation_fts, 0, :s, :e), bm25(conversation_fts)
+                SELECT rowid, highlight(conversation_fts, 0, :s, :e), bm25(conversation_fts), NULL
                 FROM conversation_fts WHERE conversation_fts MATCH :q),
-            ranked AS (SELECT cid, snip, score,
+            ranked AS (SELECT cid, snip, score, mid,
                        row_number() OVER (PARTITION BY cid ORDER BY score) AS n FROM hits)
-            SELECT r.cid, c.title, r.snip FROM ranked r JOIN conversations c ON c.id = r.cid
+            SELECT r.cid, c.title, r.snip, r.mid FROM ranked r JOIN conversations c ON c.id = r.cid
             WHERE r.n = 1 ORDER BY r.score, c.updated_at DESC LIMIT :limit"""
         with self.cursor() as conn:
             rows = conn.execute(sql, {"q": match, "s": start, "e": end, "limit": limit}).fetchall()
@@ -400,6 +419,30 @@ class HistoryStore:
             conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 
     # --- messages ------------------------------------------------------------------------------
+    @staticmethod
+    def _children(conn: sqlite3.Connection, conversation_id: int) -> dict[int | None, list[tuple[int, bool]]]:
+        """(id, current) of each message's children, oldest first; None holds the first messages."""
+        children: dict[int | None, list[tuple[int, bool]]] = {}
+        rows = conn.execute(
+            "SELECT id, parent_id, current FROM messages WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        )
+        for id_, parent, current in rows:
+            children.setdefault(parent, []).append((id_, bool(current)))
+        return children
+
+    @staticmethod
+    def _path(children: dict[int | None, list[tuple[int, bool]]]) -> list[int]:
+        path: list[int] = []
+        parent: int | None = None
+        while len(path) <= len(children):  # bounded even if a damaged file holds a cycle
+            shown = [id_ for id_, current in children.get(parent, []) if current]
+            if not shown:
+                break
+            parent = shown[-1]
+            path.append(parent)
+        return path
+
     def add_message(
         self,
         conversation_id: int,
@@ -418,24 +461,126 @@ class HistoryStore:
             )
             if bumped.rowcount == 0:
                 raise StoreError(GONE)
+            path = self._path(self._children(conn, conversation_id))
+            parent = path[-1] if path else None  # a new message continues the path shown
+            conn.execute(
+                "UPDATE messages SET current = 0 WHERE conversation_id = ? AND parent_id IS ?",
+                (conversation_id, parent),
+            )
             cur = conn.execute(
                 "INSERT INTO messages (conversation_id, role, content, status, created_at,"
-                " meta) VALUES (?, ?, ?, ?, ?, ?)",
-                (conversation_id, role, content, status, now, meta_json),
+                " meta, parent_id, current) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                (conversation_id, role, content, status, now, meta_json, parent),
             )
             return int(cur.lastrowid or 0)
 
-    def messages(self, conversation_id: int) -> list[StoredMessage]:
-        with self.cursor() as conn:
-            rows = conn.execute(
-                "SELECT id, conversation_id, role, content, status, created_at, meta "
-                "FROM messages WHERE conversation_id = ? ORDER BY id",
-                (conversation_id,),
+    def _load(
+        self, conn: sqlite3.Connection, ids: list[int], alternatives: dict[int, tuple[int, ...]]
+    ) -> list[StoredMessage]:
+        rows = conn.execute(
+            "SELECT id, conversation_id, role, content, status, created_at, meta, parent_id "
+            "FROM messages WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(ids),),
+        )
+        found = {
+            id_: StoredMessage(
+                id_,
+                conv,
+                role,
+                content,
+                status,
+                created,
+                json.loads(meta or "{}"),
+                parent,
+                alternatives.get(id_, (id_,)),
             )
-            return [
-                StoredMessage(id_, conv, role, content, status, created, json.loads(meta or "{}"))
-                for id_, conv, role, content, status, created, meta in rows
+            for id_, conv, role, content, status, created, meta, parent in rows
+        }
+        return [found[i] for i in ids if i in found]
+
+    def messages(self, conversation_id: int) -> list[StoredMessage]:
+        """The path shown: from the first message down through each current alternative."""
+        with self.cursor() as conn:
+            children = self._children(conn, conversation_id)
+            path = self._path(children)
+            alternatives: dict[int, tuple[int, ...]] = {}
+            for kids in children.values():
+                ids = tuple(kid for kid, _ in kids)
+                alternatives.update(dict.fromkeys(ids, ids))
+            return self._load(conn, path, alternatives)
+
+    def siblings(self, message_id: int) -> list[StoredMessage]:
+        """A message and its alternatives (same parent), oldest first."""
+        with self.cursor() as conn:
+            row = conn.execute(
+                "SELECT conversation_id, parent_id FROM messages WHERE id = ?", (message_id,)
+            ).fetchone()
+            if row is None:
+                raise StoreError(MESSAGE_GONE)
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT id FROM messages WHERE conversation_id = ? AND parent_id IS ? ORDER BY id", row
+                )
             ]
+            return self._load(conn, ids, dict.fromkeys(ids, tuple(ids)))
+
+    def show(self, message_id: int) -> int:
+        """Put a message on the path shown (it and each message above it become the current
+        alternative); below it the path follows what was current there before, so switching
+        back to a branch shows it as it was left. Returns the conversation's id."""
+        with self.cursor(write=True) as conn:
+            return self._show(conn, message_id)
+
+    @staticmethod
+    def _show(conn: sqlite3.Connection, message_id: int) -> int:
+        row = conn.execute(
+            "SELECT conversation_id, parent_id FROM messages WHERE id = ?", (message_id,)
+        ).fetchone()
+        if row is None:
+            raise StoreError(MESSAGE_GONE)
+        conversation_id, parent = row
+        node: int | None = message_id
+        while node is not None:
+            conn.execute(
+                "UPDATE messages SET current = (id = ?) WHERE conversation_id = ? AND parent_id IS ?",
+                (node, conversation_id, parent),
+            )
+            node = parent
+            if parent is not None:
+                parent = conn.execute("SELECT parent_id FROM messages WHERE id = ?", (parent,)).fetchone()[0]
+        return int(conversation_id)
+
+    def continue_from(self, conversation_id: int, message_id: int | None) -> None:
+        """End the path shown at ``message_id`` (None: before the first message), so the next
+        message added becomes a new alternative to what followed it, which is kept."""
+        with self.cursor(write=True) as conn:
+            if message_id is not None and self._show(conn, message_id) != conversation_id:
+                raise StoreError(MESSAGE_GONE)
+            conn.execute(
+                "UPDATE messages SET current = 0 WHERE conversation_id = ? AND parent_id IS ?",
+                (conversation_id, message_id),
+            )
+
+    def find_message(self, conversation_id: int, query: str) -> int | None:
+        """The message of a conversation that best matches ``query``, preferring one on the path
+        shown, so opening a search hit only switches branches when the text is elsewhere."""
+        match = fts_query(query)
+        if not match:
+            return None
+        with self.cursor() as conn:
+            hits = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT m.id FROM message_fts JOIN messages m ON m.id = message_fts.rowid "
+                    "WHERE message_fts MATCH ? AND m.conversation_id = ? ORDER BY bm25(message_fts), m.id",
+                    (match, conversation_id),
+                )
+            ]
+            if not hits:
+                return None
+            shown = set(self._path(self._children(conn, conversation_id)))
+        return next((h for h in hits if h in shown), hits[0])
 
     def delete_messages_after(self, conversation_id: int, message_id: int) -> None:
         with self.cursor(write=True) as conn:
@@ -559,7 +704,7 @@ class ReplyWriter:
                     "UPDATE messages SET content = ?, status = ? WHERE id = ?",
                     (text, status, self.message_id),
                 )
-        if cur.rowcount == 0:  # deleted under us (Regenerate, conversation deleted): keep streaming quietly
+        if cur.rowcount == 0:  # deleted under us (its conversation was deleted): keep streaming quietly
             log.debug("reply %d no longer exists; not saved", self.message_id)
         self._dirty = False
         self._last_write = time.monotonic()

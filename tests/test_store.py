@@ -39,6 +39,16 @@ def raw(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(path, isolation_level=None, timeout=0.1)
 
 
+def old_message(path: Path, conversation_id: int, role: str, content: str) -> int:
+    """A message as SeeSay saved it before conversations had branches."""
+    with closing(raw(path)) as conn:
+        cur = conn.execute(
+            "INSERT INTO messages (conversation_id, role, content, created_at) VALUES (?, ?, ?, ?)",
+            (conversation_id, role, content, time.time()),
+        )
+        return int(cur.lastrowid or 0)
+
+
 def content_on_disk(path: Path, message_id: int) -> str:
     with closing(raw(path)) as conn:
         return conn.execute("SELECT content FROM messages WHERE id = ?", (message_id,)).fetchone()[0]
@@ -85,6 +95,127 @@ def test_messages_roundtrip_and_regenerate(store: HistoryStore) -> None:
     assert [m.id for m in store.messages(cid)] == [m1]
     new = store.add_message(cid, "assistant", "fresh")
     assert new > m3, "ids are never reused, so a stale writer cannot overwrite a new message"
+
+
+# --- branches ------------------------------------------------------------------------------------
+def _contents(store: HistoryStore, cid: int) -> list[str]:
+    return [m.content for m in store.messages(cid)]
+
+
+def test_an_answer_again_is_an_alternative_and_nothing_is_lost(store: HistoryStore) -> None:
+    cid = store.create_conversation("c")
+    q = store.add_message(cid, "user", "question")
+    a1 = store.add_message(cid, "assistant", "first answer")
+    store.continue_from(cid, q)  # what regenerate does
+    assert _contents(store, cid) == ["question"]
+    a2 = store.add_message(cid, "assistant", "second answer")
+    path = store.messages(cid)
+    assert _contents(store, cid) == ["question", "second answer"]
+    assert path[1].alternatives == (a1, a2) and path[1].parent_id == q
+    assert [m.content for m in store.siblings(a1)] == ["first answer", "second answer"]
+    store.show(a1)
+    assert _contents(store, cid) == ["question", "first answer"]
+    assert store.messages(cid)[1].alternatives == (a1, a2)
+
+
+def test_switching_back_shows_the_branch_as_it_was_left(store: HistoryStore) -> None:
+    cid = store.create_conversation("c")
+    q1 = store.add_message(cid, "user", "q1")
+    store.add_message(cid, "assistant", "a1")
+    store.add_message(cid, "user", "q2 old")
+    old_reply = store.add_message(cid, "assistant", "a2 old")
+    store.add_message(cid, "user", "q3 old")
+    assert _contents(store, cid)[-1] == "q3 old"
+    a1 = store.messages(cid)[1].id
+    store.continue_from(cid, q1)
+    b1 = store.add_message(cid, "assistant", "b1")
+    store.add_message(cid, "user", "q2 new")
+    assert _contents(store, cid) == ["q1", "b1", "q2 new"]
+    store.show(a1)  # back to the first answer: its own continuation comes back with it
+    assert _contents(store, cid) == ["q1", "a1", "q2 old", "a2 old", "q3 old"]
+    store.show(b1)
+    assert _contents(store, cid) == ["q1", "b1", "q2 new"]
+    store.show(old_reply)  # deep in the other branch: every message above it switches too
+    assert _contents(store, cid) == ["q1", "a1", "q2 old", "a2 old", "q3 old"]
+    store.add_message(cid, "assistant", "continues from what is shown")
+    assert _contents(store, cid)[-2:] == ["q3 old", "continues from what is shown"]
+
+
+def test_an_edited_first_message_is_an_alternative_root(store: HistoryStore) -> None:
+    cid = store.create_conversation("c")
+    first = store.add_message(cid, "user", "hello")
+    store.add_message(cid, "assistant", "hi")
+    store.continue_from(cid, None)
+    assert store.messages(cid) == []
+    edited = store.add_message(cid, "user", "hello again")
+    path = store.messages(cid)
+    assert [m.content for m in path] == ["hello again"]
+    assert path[0].parent_id is None and path[0].alternatives == (first, edited)
+    store.show(first)
+    assert _contents(store, cid) == ["hello", "hi"]
+
+
+def test_branch_operations_refuse_what_is_not_there(store: HistoryStore) -> None:
+    a = store.create_conversation("a")
+    b = store.create_conversation("b")
+    in_b = store.add_message(b, "user", "elsewhere")
+    with pytest.raises(StoreError, match="no longer exists"):
+        store.show(12345)
+    with pytest.raises(StoreError, match="no longer exists"):
+        store.siblings(12345)
+    with pytest.raises(StoreError, match="no longer exists"):
+        store.continue_from(a, in_b)  # a message of another conversation
+    store.delete_conversation(b)
+    with pytest.raises(StoreError, match="no longer exists"):
+        store.show(in_b)
+
+
+def test_search_finds_text_in_a_branch_not_shown(store: HistoryStore) -> None:
+    cid = store.create_conversation("Trip")
+    q = store.add_message(cid, "user", "Where should we go?")
+    hidden = store.add_message(cid, "assistant", "Try the lighthouse at Penmon.")
+    store.continue_from(cid, q)
+    shown = store.add_message(cid, "assistant", "The harbour is nice.")
+    assert _contents(store, cid)[-1] == "The harbour is nice."
+    assert [c.id for c in store.list_conversations("lighthouse")] == [cid]
+    hits = store.search("penmon")
+    assert [(h.conversation_id, h.message_id) for h in hits] == [(cid, hidden)]
+    assert "«Penmon»" in hits[0].snippet
+    assert store.search("trip")[0].message_id is None  # a title hit names no message
+    assert store.find_message(cid, "lighthouse") == hidden
+    assert store.find_message(cid, "harbour") == shown
+    assert store.find_message(cid, "nowhere") is None
+    store.show(hidden)
+    assert _contents(store, cid)[-1] == "Try the lighthouse at Penmon."
+
+
+def test_search_prefers_the_match_on_the_path_shown(store: HistoryStore) -> None:
+    cid = store.create_conversation("c")
+    q = store.add_message(cid, "user", "pick a colour")
+    other = store.add_message(cid, "assistant", "colour colour colour: blue")
+    store.continue_from(cid, q)
+    store.add_message(cid, "assistant", "green")
+    assert store.find_message(cid, "colour") == q  # on the path, though the other ranks higher
+    store.show(other)
+    assert store.find_message(cid, "green") is not None
+
+
+def test_branches_survive_reopening(db: Path) -> None:
+    with HistoryStore(db) as s:
+        cid = s.create_conversation("c")
+        q = s.add_message(cid, "user", "q")
+        a1 = s.add_message(cid, "assistant", "one")
+        s.continue_from(cid, q)
+        a2 = s.add_message(cid, "assistant", "two")
+        s.continue_from(cid, q)
+        w = s.begin_reply(cid)
+        w.append("three")
+        w.finish()
+        s.show(a2)
+    with HistoryStore(db) as s:
+        path = s.messages(cid)
+        assert [m.content for m in path] == ["q", "two"]
+        assert path[1].alternatives == (a1, a2, w.message_id)
 
 
 # --- search --------------------------------------------------------------------------------------
@@ -156,7 +287,7 @@ def test_fts_query_quotes_and_prefixes() -> None:
 # --- schema --------------------------------------------------------------------------------------
 def test_fresh_schema_version_and_wal(store: HistoryStore) -> None:
     with closing(raw(store.path)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(store_mod.MIGRATIONS) == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(store_mod.MIGRATIONS) == 3
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
@@ -164,13 +295,13 @@ def test_forward_migration_is_applied_once(db: Path, monkeypatch: pytest.MonkeyP
     with HistoryStore(db) as s:
         cid = s.create_conversation("kept")
         s.add_message(cid, "user", "still here")
-    step3 = ("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0",)
-    monkeypatch.setattr(store_mod, "MIGRATIONS", [*store_mod.MIGRATIONS, step3])
-    for _ in range(2):  # a second open must not re-run step 3 (ALTER would fail)
+    step = ("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0",)
+    monkeypatch.setattr(store_mod, "MIGRATIONS", [*store_mod.MIGRATIONS, step])
+    for _ in range(2):  # a second open must not re-run the new step (ALTER would fail)
         with HistoryStore(db) as s:
             assert s.messages(cid)[0].content == "still here"
     with closing(raw(db)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(store_mod.MIGRATIONS)
         assert conn.execute("SELECT pinned FROM conversations").fetchone()[0] == 0
 
 
@@ -179,12 +310,42 @@ def test_a_history_from_before_the_library_gains_it(db: Path, monkeypatch: pytes
         m.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS[:1])
         with HistoryStore(db) as s:
             cid = s.create_conversation("older")
-            s.add_message(cid, "user", "from schema 1")
+        old_message(db, cid, "user", "from schema 1")
     with HistoryStore(db) as s:
         assert s.messages(cid)[0].content == "from schema 1"
         with s.cursor() as conn:
-            assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == len(store_mod.MIGRATIONS)
             assert conn.execute("SELECT COUNT(*) FROM doc_chunk_vectors").fetchone()[0] == 0
+
+
+def test_a_flat_history_becomes_one_branch(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with monkeypatch.context() as m:
+        m.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS[:2])
+        with HistoryStore(db) as s:
+            a = s.create_conversation("a")
+            b = s.create_conversation("b")
+        ids = [
+            old_message(db, cid, role, f"{role} {cid} {n}")
+            for n in range(2)
+            for cid in (a, b)
+            for role in ("user", "assistant")
+        ]
+        old_message(db, a, "user", "interleaved ids")
+        with closing(raw(db)) as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    with HistoryStore(db) as s:
+        for cid in (a, b):
+            path = s.messages(cid)
+            assert [m.content for m in path][:4] == [
+                f"{role} {cid} {n}" for n in range(2) for role in ("user", "assistant")
+            ]
+            assert [m.parent_id for m in path] == [None, *(m.id for m in path[:-1])]
+            assert all(m.alternatives == (m.id,) for m in path)
+        assert len(s.messages(a)) == 5 and {m.id for m in s.messages(b)} < set(ids)
+        new = s.add_message(b, "user", "continues the chain")
+        assert s.messages(b)[-1].id == new and s.messages(b)[-1].parent_id == s.messages(b)[-2].id
+        with s.cursor() as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
 
 
 def test_newer_schema_opens_read_only(db: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from seesay.app.message_widget import MessageWidget
@@ -19,6 +19,34 @@ from seesay.store import StoredMessage
 
 COLUMN_MAX_WIDTH = 860
 STICK_MARGIN_PX = 32
+
+
+def shown(m: StoredMessage) -> bool:
+    """Whether a stored message gets a widget (a tool call without words becomes its tool card)."""
+    return m.role == "user" or (m.role == "assistant" and bool(m.content or not m.meta.get("tool_calls")))
+
+
+def branch_points(messages: Iterable[StoredMessage]) -> list[tuple[StoredMessage, StoredMessage | None]]:
+    """Each message shown, with the message whose alternatives its arrows switch between.
+
+    A prompt switches between its own edits; a reply between the answers to its prompt,
+    which branch at the reply's first message (a tool call, when the model used one), so
+    the arrows sit on the first message shown after the prompt.
+    """
+    points: list[tuple[StoredMessage, StoredMessage | None]] = []
+    root: StoredMessage | None = None
+    after_prompt = False
+    for m in messages:
+        if m.role == "user":
+            points.append((m, m))
+            root, after_prompt = None, True
+            continue
+        if after_prompt:
+            root, after_prompt = m, False
+        if shown(m):
+            points.append((m, root))
+            root = None
+    return points
 
 
 class EmptyState(QWidget):
@@ -41,8 +69,13 @@ class EmptyState(QWidget):
 
 
 class ChatView(QScrollArea):
+    edit_submitted = Signal(object, str)  # the prompt's widget, its new text
+    step_requested = Signal(object, int)  # a message's widget, -1 or +1 through its alternatives
+    speak_requested = Signal(object)  # a message's widget
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._busy = False
         self.setObjectName("chatScroll")
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -85,14 +118,34 @@ class ChatView(QScrollArea):
         self.empty.show()
         self._stick = True
 
-    def show_messages(self, messages: Iterable[StoredMessage]) -> None:
+    def show_messages(self, messages: Iterable[StoredMessage], editable: bool = False) -> None:
+        """``editable``: the history can be written, so prompts can be edited and alternatives switched."""
+        messages = list(messages)
         self.clear()
         for m in messages:
             if m.role == "tool":
                 self.add_card(ToolCard.from_stored(m.meta, m.content))
-            elif m.role == "user" or (m.role == "assistant" and (m.content or not m.meta.get("tool_calls"))):
+            elif shown(m):
                 self.add(m.role, m.content, m.status, m.meta)
+        self.set_branches(messages, editable)
         self.scroll_to_bottom()
+
+    def set_branches(self, messages: Iterable[StoredMessage], editable: bool) -> bool:
+        """Give the widgets shown their saved ids and alternatives; False when they do not show
+        ``messages`` (the caller then shows them anew)."""
+        points = branch_points(messages)
+        widgets = self.widgets()
+        if [(w.role, w.text) for w in widgets] != [(m.role, m.content) for m, _root in points]:
+            return False
+        for widget, (m, root) in zip(widgets, points, strict=True):
+            alternatives = root.alternatives if root is not None else ()
+            widget.action_row.set_branch(m.id, root.id if root is not None else None, alternatives, editable)
+        return True
+
+    def set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        for widget in self.widgets():
+            widget.action_row.set_busy(busy)
 
     def add_card(self, card: ToolCard, before: QWidget | None = None) -> ToolCard:
         """A tool card at the end, or just above ``before`` (the reply it belongs to)."""
@@ -108,6 +161,10 @@ class ChatView(QScrollArea):
         self, role: str, text: str = "", status: str = "complete", meta: dict[str, Any] | None = None
     ) -> MessageWidget:
         widget = MessageWidget(role, text, status, meta)
+        widget.action_row.set_busy(self._busy)
+        widget.edit_submitted.connect(lambda prompt, w=widget: self.edit_submitted.emit(w, prompt))
+        widget.action_row.step.connect(lambda step, w=widget: self.step_requested.emit(w, step))
+        widget.action_row.speak_clicked.connect(lambda w=widget: self.speak_requested.emit(w))
         self.empty.hide()
         self._messages.insertWidget(self._messages.count() - 1, widget)
         return widget

@@ -6,9 +6,11 @@ not push the conversation off the screen.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QFontMetrics, QKeyEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QPlainTextEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+
+from seesay.app.attachments import local_files
 
 MAX_LINES = 8
 PLACEHOLDER = "Message SeeSay…"
@@ -18,6 +20,7 @@ class PromptEdit(QPlainTextEdit):
     """A plain text box that turns Enter into a submit and Shift+Enter into a newline."""
 
     submitted = Signal()
+    files_given = Signal(list)  # local files pasted or dropped on the box (list of Path)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,6 +45,17 @@ class PromptEdit(QPlainTextEdit):
                 self.submitted.emit()
                 return
         super().keyPressEvent(event)
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return bool(local_files(source)) or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        """A pasted or dropped file is attached, not typed in as its path."""
+        files = local_files(source)
+        if files:
+            self.files_given.emit(files)
+            return
+        super().insertFromMimeData(source)
 
     def _grow(self) -> None:
         lines = max(1, min(MAX_LINES, round(self.document().size().height())))
@@ -74,10 +88,17 @@ class Composer(QFrame):
         for button in (self.regenerate_button, self.send_button):
             button.setCursor(Qt.CursorShape.PointingHandCursor)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        # One row (text, then buttons at its foot) keeps the composer short at 800×600.
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(12, 6, 6, 6)
+        # One row (text, then buttons at its foot) keeps the composer short at 800×600; attached
+        # files' chips go above it.
+        frame = QVBoxLayout(self)
+        frame.setContentsMargins(12, 6, 6, 6)
+        frame.setSpacing(4)
+        self.above = QVBoxLayout()
+        self.above.setContentsMargins(0, 0, 0, 0)
+        frame.addLayout(self.above)
+        layout = self.row = QHBoxLayout()
         layout.setSpacing(6)
+        frame.addLayout(layout)
         layout.addWidget(self.edit, 1)
         layout.addWidget(self.regenerate_button, 0, Qt.AlignmentFlag.AlignBottom)
         layout.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
@@ -93,6 +114,12 @@ class Composer(QFrame):
         self.send_button.style().unpolish(self.send_button)
         self.send_button.style().polish(self.send_button)
         self.regenerate_button.setVisible(not streaming)
+
+    def add_parts(self, above: QWidget, buttons: list[QWidget]) -> None:
+        """Another feature's parts: a strip above the text, buttons before it (at its foot)."""
+        self.above.addWidget(above)
+        for index, button in enumerate(buttons):
+            self.row.insertWidget(index, button, 0, Qt.AlignmentFlag.AlignBottom)
 
     def set_can_regenerate(self, enabled: bool) -> None:
         self.regenerate_button.setEnabled(enabled)

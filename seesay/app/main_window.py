@@ -11,13 +11,16 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt, QThreadPool, Slot
+from PySide6.QtCore import QByteArray, QMimeData, Qt, QThreadPool, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
 from seesay.app import theme, window_state
+from seesay.app.attachments import is_document, local_files
 from seesay.app.banner import Banner
 from seesay.app.chat_page import ChatPage
+from seesay.app.indexer import LibraryIndexer
+from seesay.app.library_dialog import LibraryDialog
 from seesay.app.settings_dialog import ENGINE_SECTIONS, SettingsDialog, needs_reload
 from seesay.app.sidebar import Sidebar
 from seesay.app.sketch_studio import SketchStudio, dropped_image
@@ -25,6 +28,7 @@ from seesay.app.status import StatusPanel
 from seesay.app.voice_panel import VoicePanel
 from seesay.app.workers import BackgroundTask, EngineHost
 from seesay.config import Settings, keys, persist
+from seesay.docs.convert import KINDS
 from seesay.errors import ConfigError
 from seesay.store import HistoryStore
 
@@ -62,6 +66,10 @@ class MainWindow(QMainWindow):
         self.studio = SketchStudio(settings, engine_provider=self._engine_if_ready)
         self.add_view("Sketch", self.studio)
         self._tasks: set[BackgroundTask] = set()
+        # Folders of documents kept indexed in the background (not for a read-only history).
+        library = self.chat.library
+        self.indexer = LibraryIndexer(library, self) if library and store and not store.read_only else None
+        self._library_dialog: LibraryDialog | None = None
         self.setAcceptDrops(True)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.sidebar)
@@ -156,6 +164,21 @@ class MainWindow(QMainWindow):
             "Talk hands-free", "Ctrl+Shift+V", self._toggle_voice, "Start or stop listening"
         )
         self.voice_action.setCheckable(True)
+        self.attach_action = a(
+            "Attach documents…", "Ctrl+Shift+A", self._attach_documents, "Attach files to the next message"
+        )
+        self.library_action = a(
+            "Document library…", "Ctrl+Shift+L", self.open_library, "Folders SeeSay searches for answers"
+        )
+        self.library_action.setEnabled(self.indexer is not None)
+        self.search_docs_action = a(
+            "Search my documents",
+            "Ctrl+Shift+D",
+            lambda: self.set_search_library(self.search_docs_action.isChecked()),
+            "Answer from the library's folders, citing sources",
+        )
+        self.search_docs_action.setCheckable(True)
+        self.search_docs_action.setChecked(self.settings.docs.search_library)
         self.addAction(self.sidebar.rename_action)  # F2 anywhere in the window
         self.stop_action.setEnabled(False)
         self.regenerate_action.setEnabled(False)
@@ -179,6 +202,9 @@ class MainWindow(QMainWindow):
             self.sidebar.delete_action,
         ):
             chat_menu.addAction(action)
+        docs_menu = menus.addMenu("&Documents")
+        for action in (self.attach_action, self.search_docs_action, self.library_action):
+            docs_menu.addAction(action)
         view_menu = menus.addMenu("&View")
         for action in (
             self.chat_view_action,
@@ -213,6 +239,12 @@ class MainWindow(QMainWindow):
         self.chat.conversation_created.connect(self._on_created)
         self.chat.history_changed.connect(self._refresh_sidebar)
         self.chat.notice.connect(self._notice)
+        self.chat.search_library_changed.connect(self.set_search_library)
+        self.chat.images_given.connect(lambda paths: self._image_given(paths[0]))
+        if self.indexer is not None:
+            self.indexer.progress.connect(self._on_index_progress)
+            self.indexer.synced.connect(lambda _report: self.statusBar().clearMessage())
+            self.indexer.failed.connect(self._on_index_failed)
         self.sidebar.notice.connect(self._notice)
         self.sidebar.conversation_selected.connect(self._open)
         self.sidebar.new_chat_requested.connect(self.new_chat)
@@ -234,6 +266,8 @@ class MainWindow(QMainWindow):
             self.chat.composer.set_text(state.draft)
         self.chat.composer.focus()
         self.load_model()
+        if self.indexer is not None:  # catch up with changes made while SeeSay was closed
+            QTimer.singleShot(0, self._sync_library_at_start)
 
     @Slot()
     def load_model(self) -> None:
@@ -310,7 +344,7 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _open(self, conversation_id: int) -> None:
         self.show_view("Chat")
-        self.chat.open_conversation(conversation_id)
+        self.chat.open_conversation(conversation_id, self.sidebar.search.text())  # a hit's branch shown
         self._update_title()
 
     @Slot(int)
@@ -352,20 +386,37 @@ class MainWindow(QMainWindow):
         self.studio._choose_file()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_documents(event.mimeData()):
+            event.acceptProposedAction()
+            return
         path, why = dropped_image(event.mimeData())
         if path is None:
+            files = local_files(event.mimeData())
+            if len(files) == 1 and files[0].is_file():
+                why = f"SeeSay cannot open {files[0].name}: drop an image, or a document ({KINDS})."
             self._notice("sketch", why or "Only image files can be dropped on SeeSay.", "warning")
             event.ignore()
             return
         event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
+        documents = dropped_documents(event.mimeData())
+        if documents:  # attached to the message being written, whichever view is showing
+            event.acceptProposedAction()
+            self.banner.clear("sketch")
+            self.show_view("Chat")
+            self.chat.attach_files(documents)
+            return
         path, why = dropped_image(event.mimeData())
         if path is None:
             self._notice("sketch", why, "warning")
             event.ignore()
             return
         event.acceptProposedAction()
+        self._image_given(path)
+
+    def _image_given(self, path: Path) -> None:
+        """An image dropped or pasted: answered in a conversation in progress, else a sketch."""
         self.banner.clear("sketch")
         in_conversation = self.views.currentWidget() is self.chat and self.chat.conversation_id is not None
         if in_conversation:
@@ -403,6 +454,54 @@ class MainWindow(QMainWindow):
         task.signals.done.connect(done)
         task.signals.failed.connect(failed)
         QThreadPool.globalInstance().start(task)
+
+    # --- documents ----------------------------------------------------------------------------
+    @Slot()
+    def _attach_documents(self) -> None:
+        self.show_view("Chat")
+        self.chat.attachments.choose()
+
+    @Slot()
+    def open_library(self) -> LibraryDialog | None:
+        """Non-modal: indexing goes on, and so does the chat, while it is open."""
+        if self.indexer is None:
+            return None
+        if self._library_dialog is not None and self._library_dialog.isVisible():
+            self._library_dialog.raise_()
+            return self._library_dialog
+        dialog = LibraryDialog(self.indexer, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(lambda: setattr(self, "_library_dialog", None))
+        dialog.show()
+        self._library_dialog = dialog
+        return dialog
+
+    def _sync_library_at_start(self) -> None:
+        if self.indexer is not None and self.indexer.library.folders():
+            self.indexer.sync()
+
+    @Slot(int, int, str)
+    def _on_index_progress(self, done: int, total: int, path: str) -> None:
+        if path:
+            self.statusBar().showMessage(f"Reading documents: {done + 1} of {total}, {Path(path).name}")
+
+    @Slot(str)
+    def _on_index_failed(self, message: str) -> None:
+        self.statusBar().clearMessage()
+        self._notice("library", message, "error")
+
+    @Slot(bool)
+    def set_search_library(self, on: bool) -> None:
+        """The "Search my documents" switch (chat button, menu or Settings): saved like any setting."""
+        self.search_docs_action.setChecked(on)
+        self.chat.set_search_library(on)
+        if on == self.settings.docs.search_library:
+            return
+        self._apply_settings(self.settings.replace({"docs.search_library": on}, source="settings"))
+        try:
+            persist({"docs.search_library": on})
+        except (OSError, ConfigError) as exc:
+            self._notice("config", f"Settings could not be saved: {exc}", "error")
 
     # --- settings -----------------------------------------------------------------------------
     @Slot()
@@ -490,6 +589,8 @@ class MainWindow(QMainWindow):
         if new.tools != self.settings.tools:
             self.chat.tools_changed()
         self.settings = self.chat.settings = self.chat.session.settings = self.studio.settings = new
+        self.chat.set_search_library(new.docs.search_library)
+        self.search_docs_action.setChecked(new.docs.search_library)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         window_state.save(
@@ -502,10 +603,19 @@ class MainWindow(QMainWindow):
             )
         )
         self.voice.shutdown()  # frees the microphone and speaker; the models go with the process
+        self.chat.reader.stop()  # a message being read aloud falls silent with the window
         self.chat.stop()
         self.hide()  # gone at once, even if a model load must finish before the thread can end
         self.host.shutdown()  # waits for the token in hand (or a load in progress) to end
         self.chat.close_tools()  # MCP servers' processes end with the window
+        self.chat.attachments.cancel()  # files being read stop before the history closes
+        if self.indexer is not None:
+            self.indexer.shutdown()  # cancels at the next file or batch of passages
         if self.store is not None:
             self.store.close()
         super().closeEvent(event)
+
+
+def dropped_documents(mime: QMimeData) -> list[Path]:
+    """The documents a drag carries (files SeeSay reads as text); images are not among them."""
+    return [p for p in local_files(mime) if is_document(p) and not p.is_dir()]

@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from seesay.app import markdown
+from seesay.app.message_actions import InlineEditor, MessageActions
+from seesay.app.sources import SourceList, link_markers, sources_from
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ class RichText(QTextBrowser):
     """A borderless, scroll-less text browser whose height follows its content."""
 
     copied = Signal(int)
+    source_clicked = Signal(int)  # N of a "[N]" citation link
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,13 +59,17 @@ class RichText(QTextBrowser):
         self.document().documentLayout().documentSizeChanged.connect(self._fit)
         self.anchorClicked.connect(self._on_anchor)
         self.code_blocks: tuple[str, ...] = ()
+        self.source_numbers: tuple[int, ...] = ()  # sources whose "[N]" markers become links
         self.natural_width = 0
         self.setFixedHeight(self._line_height())
 
     def set_markdown(self, text: str) -> None:
         rendered = markdown.render(text)
         self.code_blocks = rendered.code_blocks
-        self.setHtml(rendered.html)
+        if self.source_numbers:
+            self.setHtml(link_markers(rendered.html, self.source_numbers))
+        else:
+            self.setHtml(rendered.html)
 
     def set_plain(self, text: str) -> None:
         self.code_blocks = ()
@@ -94,7 +101,9 @@ class RichText(QTextBrowser):
                 QToolTip.showText(self.mapToGlobal(self.rect().center()), "Copied to the clipboard", self)
                 self.copied.emit(index)
             return
-        if url.scheme() in ("http", "https", "mailto"):
+        if url.scheme() == "source" and url.path().isdigit():
+            self.source_clicked.emit(int(url.path()))
+        elif url.scheme() in ("http", "https", "mailto"):
             QDesktopServices.openUrl(url)
         else:
             log.info("ignored a link with scheme %r", url.scheme())
@@ -104,6 +113,7 @@ class MessageWidget(QWidget):
     """A message plus its status, trim notice and stats line."""
 
     BUBBLE_SHARE = 0.78
+    edit_submitted = Signal(str)  # the prompt, changed in the inline editor, to send as a new branch
 
     def __init__(
         self,
@@ -118,6 +128,8 @@ class MessageWidget(QWidget):
         self.text = text
         self.status = status
         self.body = RichText()
+        self.attached: QWidget | None = None  # files sent with a user message
+        self.sources: SourceList | None = None  # passages a reply was given
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(4)
@@ -125,6 +137,9 @@ class MessageWidget(QWidget):
         self.status_label = self._label("messageStatus")
         self.error_label = self._label("messageError")
         self.meta_label = self._label("messageMeta")
+        self.action_row = MessageActions(role, self)
+        self.action_row.edit_clicked.connect(self.begin_edit)
+        self.editor: InlineEditor | None = None
         if role == "user":
             self.bubble = QFrame()
             self.bubble.setObjectName("userBubble")
@@ -138,6 +153,7 @@ class MessageWidget(QWidget):
             row.addWidget(self.bubble)
             outer.addLayout(row)
             outer.addWidget(self.trim_label, 0, Qt.AlignmentFlag.AlignRight)
+            outer.addWidget(self.action_row)
         else:
             self.bubble = None
             role_label = QLabel("SeeSay")
@@ -146,6 +162,7 @@ class MessageWidget(QWidget):
             outer.addWidget(self.body)
             for label in (self.trim_label, self.status_label, self.error_label, self.meta_label):
                 outer.addWidget(label)
+            outer.addWidget(self.action_row)
         self.set_text(text)
         self.set_status(status, (meta or {}).get("error", ""))
         if meta:
@@ -162,6 +179,7 @@ class MessageWidget(QWidget):
 
     def set_text(self, text: str) -> None:
         self.text = text
+        self.action_row.set_text(text)
         if self.role == "user":
             self.body.set_plain(text)
         else:
@@ -170,6 +188,7 @@ class MessageWidget(QWidget):
 
     def set_status(self, status: str, error: str = "") -> None:
         self.status = status
+        self.action_row.set_live(status in ("streaming", "waiting"))
         note = STATUS_TEXT.get(status, "")
         self.status_label.setText(note)
         self.status_label.setVisible(bool(note) and status != "error")
@@ -184,7 +203,9 @@ class MessageWidget(QWidget):
     def set_meta(self, meta: dict[str, Any]) -> None:
         """Model, length and speed under a reply; works with stored meta and live stats."""
         if self.role == "user":
+            self._show_attachments(meta)
             return
+        self._show_sources(meta)
         if meta.get("trimmed") or meta.get("trim"):
             self.set_trim(meta.get("trimmed") or meta.get("trim", ""))
         parts = [str(meta["model"])] if meta.get("model") else []
@@ -195,6 +216,48 @@ class MessageWidget(QWidget):
             parts.append(f"{speed:.1f} tok/s")
         self.meta_label.setText(" · ".join(parts))
         self.meta_label.setVisible(bool(parts))
+
+    def _show_attachments(self, meta: dict[str, Any]) -> None:
+        if meta.get("attachments") and self.attached is None:
+            from seesay.app.attachments import AttachedList
+
+            self.attached = AttachedList(meta)
+            self.layout().insertWidget(1, self.attached)  # under the bubble
+            self.attached.show()
+
+    def _show_sources(self, meta: dict[str, Any]) -> None:
+        found = sources_from(meta)
+        if not found or self.sources is not None:
+            return
+        self.sources = SourceList(found)
+        layout = self.layout()
+        layout.insertWidget(layout.indexOf(self.body) + 1, self.sources)
+        self.sources.show()
+        self.body.source_numbers = tuple(s.n for s in found)
+        self.body.source_clicked.connect(self.sources.open_source)
+        self.body.set_markdown(self.text)
+
+    def begin_edit(self) -> None:
+        """Open the prompt in place (the bubble steps aside); Send emits :attr:`edit_submitted`."""
+        if self.editor is not None or self.bubble is None:
+            return
+        self.editor = InlineEditor(self.text)
+        self.editor.submitted.connect(self.edit_submitted)
+        self.editor.cancelled.connect(self.end_edit)
+        self.bubble.hide()
+        self.action_row.hide()
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(0, self.editor)
+        self.editor.focus()
+
+    def end_edit(self) -> None:
+        if self.editor is None or self.bubble is None:
+            return
+        self.editor.deleteLater()
+        self.editor = None
+        self.bubble.show()
+        self.action_row.set_text(self.text)  # shows the row again
 
     def _show_typing(self) -> None:
         """An empty reply still in progress shows a pulse instead of a blank gap."""

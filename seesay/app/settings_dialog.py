@@ -44,6 +44,7 @@ PAGES: list[tuple[str, tuple[str, ...]]] = [
     ("Voice", ("voice",)),
     ("Sketches", ("vision",)),
     ("Tools", ("tools",)),
+    ("Documents", ("docs",)),
     ("API server", ("server",)),
 ]
 LABELS = {
@@ -86,6 +87,7 @@ LABELS = {
     "voice.end_silence_ms": "Pause that ends a turn (ms)",
     "voice.min_speech_ms": "Shortest speech (ms)",
     "voice.vad_threshold": "Speech detection threshold",
+    "docs.search_library": "Search my documents",
     "tools.enabled": "Let the assistant use tools",
     "tools.folders": "Granted folders",
     "tools.code": "Run Python code (sandboxed, asks first)",

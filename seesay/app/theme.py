@@ -126,6 +126,15 @@ QPushButton#newChatButton {{ border-radius: 8px; padding: 7px 10px; text-align: 
 QFrame#userBubble {{ background: {c.user_bubble}; border-radius: 14px; }}
 QLabel#messageRole {{ color: {c.muted}; font-weight: 600; }}
 QLabel#messageMeta {{ color: {c.muted}; }}
+QToolButton#messageAction, QToolButton#branchArrow {{ border: none; border-radius: 6px; color: {c.muted};
+    padding: 2px 7px; }}
+QToolButton#branchArrow {{ font-weight: 600; padding: 1px 6px; }}
+QToolButton#messageAction:hover, QToolButton#branchArrow:hover {{ background: {c.hover}; color: {c.text}; }}
+QToolButton#messageAction:disabled, QToolButton#branchArrow:disabled {{ color: {c.disabled}; }}
+QLabel#branchPosition {{ color: {c.muted}; }}
+QFrame#inlineEditor {{ background: {c.user_bubble}; border: 1px solid {c.strong_border};
+    border-radius: 14px; }}
+QPlainTextEdit#inlineEdit {{ background: {c.surface}; }}
 QFrame#toolCard {{ background: {c.sidebar}; border: 1px solid {c.border}; border-radius: 8px; }}
 QFrame#toolCard[state="asking"] {{ background: {c.warning_bg}; border: 1px solid {c.strong_border}; }}
 QFrame#toolCard[state="error"], QFrame#toolCard[state="denied"] {{ border: 1px solid {c.error}; }}
@@ -172,6 +181,27 @@ QToolButton#voiceSettingsButton:checked {{ background: {c.hover}; color: {c.text
 QLabel#voiceDetail {{ color: {c.muted}; }}
 QLabel#modelFit[fits="false"] {{ color: {c.error}; }}
 QLabel#sketchImage {{ border: 1px dashed {c.strong_border}; color: {c.muted}; }}
+QFrame#attachmentChip {{ background: {c.sidebar}; border: 1px solid {c.border}; border-radius: 8px; }}
+QFrame#attachmentChip[state="failed"] {{ background: {c.error_bg}; border: 1px solid {c.error}; }}
+QLabel#attachmentKind {{ background: {c.selected}; color: {c.text}; border-radius: 4px; padding: 1px 4px;
+    font-size: 8pt; font-weight: 600; min-width: 28px; }}
+QLabel#attachmentKind[state="failed"] {{ background: {c.error}; color: {c.on_accent}; }}
+QFrame#attachmentChip QLabel#attachmentName {{ font-weight: 600; color: {c.text}; }}
+QLabel#attachmentDetail {{ color: {c.muted}; }}
+QLabel#attachmentDetail[state="failed"] {{ color: {c.error}; }}
+QProgressBar#attachmentProgress {{ border: 1px solid {c.strong_border}; border-radius: 3px; max-height: 6px;
+    background: {c.surface}; }}
+QProgressBar#attachmentProgress::chunk {{ background: {c.accent}; }}
+QToolButton#attachmentRemove {{ border: none; color: {c.muted}; padding: 1px 5px; border-radius: 4px; }}
+QToolButton#attachmentRemove:hover {{ background: {c.hover}; color: {c.text}; }}
+QToolButton#attachButton, QToolButton#searchDocsButton {{ border: none; border-radius: 8px; padding: 5px 7px;
+    font-size: 13pt; }}
+QToolButton#attachButton:hover, QToolButton#searchDocsButton:hover {{ background: {c.hover}; }}
+QToolButton#searchDocsButton:checked {{ background: {c.selected}; border: 1px solid {c.accent}; }}
+QLabel#attachedFile {{ color: {c.muted}; }}
+QLabel#sourceList {{ color: {c.muted}; background: {c.sidebar}; border: 1px solid {c.border};
+    border-radius: 8px; padding: 6px 10px; }}
+QLabel#passageWhere, QLabel#passagePath {{ color: {c.muted}; }}
 """
 
 

@@ -18,9 +18,9 @@ import atexit
 import itertools
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRunnable, QThread, Signal, Slot
 
@@ -29,6 +29,9 @@ from seesay.config import Settings
 from seesay.errors import SeeSayError
 from seesay.inference import create_engine
 from seesay.inference.engine import ChatEngine, Stream, StreamStats
+
+if TYPE_CHECKING:
+    from seesay.docs.grounding import Attachment
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,8 @@ class ReplyRequest:
     settings: Settings
     prompt: str | None = None
     source: Source = "typed"
+    attachments: Sequence[Attachment] = ()  # files already read (seesay.docs.grounding.attach)
+    edit_of: int | None = None  # the saved prompt this one replaces, as a new branch beside it
     id: int = field(default_factory=lambda: next(_ids))
     _cancelled: threading.Event = field(default_factory=threading.Event)
     _stream: Stream | None = None
@@ -163,8 +168,10 @@ class EngineWorker(QObject):
         session = request.session
         session.engine, session.settings = engine, request.settings
         try:
-            if request.prompt is not None:
-                stream = session.send(request.prompt, source=request.source)
+            if request.prompt is not None and request.edit_of is not None:
+                stream = session.resend(request.edit_of, request.prompt, source=request.source)
+            elif request.prompt is not None:
+                stream = session.send(request.prompt, source=request.source, attachments=request.attachments)
             else:
                 stream = session.regenerate()
         except SeeSayError as exc:
@@ -183,7 +190,10 @@ class EngineWorker(QObject):
             self.failed.emit(request.id, f"{type(exc).__name__}: {exc}", True)
             return
         status = "interrupted" if stream.cancelled else "complete"
-        self.finished.emit(request.id, stats_info(stream.stats, status))
+        info = stats_info(stream.stats, status)
+        if session.sources:  # the passages this reply was given, for its list of sources
+            info["sources"] = [s.to_meta() for s in session.sources]
+        self.finished.emit(request.id, info)
 
     def _fail_load(self, message: str) -> None:
         if self.engine is not None:

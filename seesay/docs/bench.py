@@ -89,19 +89,20 @@ def _latency(library: Any, asked: list[str], chunks: int) -> dict[str, Any]:
     words, only on how many rows it ranks)."""
     with library.store.cursor() as conn:
         conn_rows = conn.execute(
-            """SELECT c.document_id, c.text, v.embedding
+            """SELECT c.document_id, c.text, v.embedding, c.windows
                FROM doc_chunks c JOIN doc_chunk_vectors v ON v.rowid = c.id"""
         ).fetchall()
         have = len(conn_rows)
     rng = np.random.default_rng(0)
     with library.store.cursor(write=True) as conn:
         for n in range(max(chunks - have, 0)):
-            doc_id, text, blob = conn_rows[n % have]
+            doc_id, text, blob, windows = conn_rows[n % have]
             vector = np.frombuffer(blob, np.float32) + rng.normal(0, 0.02, 384).astype(np.float32)
             vector /= np.linalg.norm(vector)
             chunk_id = conn.execute(
-                "INSERT INTO doc_chunks (document_id, ordinal, section, text) VALUES (?, -1, '', ?)",
-                (doc_id, text),
+                "INSERT INTO doc_chunks (document_id, ordinal, section, text, windows) "
+                "VALUES (?, -1, '', ?, ?)",
+                (doc_id, text, windows),
             ).lastrowid
             conn.execute(
                 "INSERT INTO doc_chunk_vectors (rowid, embedding) VALUES (?, ?)", (chunk_id, vector.tobytes())

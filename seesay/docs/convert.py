@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,38 +134,47 @@ def _read_text(path: Path) -> str:
         return str(best)
 
 
+# PDFium is not thread-safe (its last error, for one, is process-wide: two files opened at
+# once were told apart wrongly as damaged or password-protected), so every call into it holds
+# this lock; taken a page at a time, two documents being read still take turns.
+_PDFIUM = threading.Lock()
+
+
 def _pdf(path: Path, cancelled: Callable[[], bool]) -> Document:
     import pypdfium2 as pdfium
 
-    try:
-        pdf = pdfium.PdfDocument(str(path))
-    except pdfium.PdfiumError as e:
-        if "password" in str(e).lower():
-            raise DocumentError(
-                f"{path.name} is password-protected; open it and save a copy without a password."
-            ) from e
-        raise DocumentError(f"{path.name} is damaged or not a PDF ({e}).") from e
+    with _PDFIUM:
+        try:
+            pdf = pdfium.PdfDocument(str(path))
+        except pdfium.PdfiumError as e:
+            if "password" in str(e).lower():
+                raise DocumentError(
+                    f"{path.name} is password-protected; open it and save a copy without a password."
+                ) from e
+            raise DocumentError(f"{path.name} is damaged or not a PDF ({e}).") from e
+        count = len(pdf)
     try:
         sections = []
-        count = len(pdf)
         for index in range(count):
             if cancelled():
                 raise Cancelled
-            page = pdf[index]
-            try:
-                textpage = page.get_textpage()
-                text = textpage.get_text_bounded()
-                textpage.close()
-            except pdfium.PdfiumError as e:
-                log.warning("page %d of %s could not be read: %s", index + 1, path, e)
-                text = ""
-            finally:
-                page.close()
+            with _PDFIUM:
+                page = pdf[index]
+                try:
+                    textpage = page.get_textpage()
+                    text = textpage.get_text_bounded()
+                    textpage.close()
+                except pdfium.PdfiumError as e:
+                    log.warning("page %d of %s could not be read: %s", index + 1, path, e)
+                    text = ""
+                finally:
+                    page.close()
             text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufffe", "").replace("\x02", "")
             sections.append(Section(text, page=index + 1))
         return Document(path, sections, pages=count)
     finally:
-        pdf.close()
+        with _PDFIUM:
+            pdf.close()
 
 
 def _markitdown(path: Path) -> str:

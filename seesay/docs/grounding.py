@@ -10,7 +10,7 @@ the model answer from nothing (a small model invents a plausible page otherwise)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -97,10 +97,11 @@ class Source:
         )
 
 
-def attach(path: Path, library: Library | None) -> Attachment:
-    """Reads a file for a message: whole when it is short, else indexed for search."""
+def attach(path: Path, library: Library | None, cancelled: Callable[[], bool] = lambda: False) -> Attachment:
+    """Reads a file for a message: whole when it is short, else indexed for search.
+    ``cancelled`` ends a long read early (raising ``Cancelled``), as when its chip is removed."""
     path = Path(path).expanduser().resolve()
-    document = convert(path)
+    document = convert(path, cancelled)
     if document.chars <= WHOLE_CHARS:
         return Attachment(str(path), path.name, document.pages, document.chars, True, document.text)
     if library is None:
@@ -109,7 +110,7 @@ def attach(path: Path, library: Library | None) -> Attachment:
             "history database there is nowhere to index it for search."
         )
     if not library.is_current(path):  # attached again, or already in a library folder: read once
-        library.index_file(path)
+        library.index_file(path, cancelled=cancelled, document=document)
     return Attachment(str(path), path.name, document.pages, document.chars, False)
 
 

@@ -16,6 +16,7 @@ from seesay.docs.convert import Document
 
 WORDS = 100
 OVERLAP = 30
+UNIT_WORDS = 8  # a sentence window's shortest sentence: shorter lines join the next
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n")
 
 
@@ -29,6 +30,25 @@ class Passage:
     def for_embedding(self) -> str:
         """The section's headings say what a passage is about even when its words do not."""
         return f"{self.section}\n{self.text}" if self.section else self.text
+
+    def windows(self) -> list[str]:
+        """Each two neighbouring sentences of the passage (lines of a list or table joined until
+        they say something): a question usually asks about one or two sentences, whose meaning
+        is blurred in the vector of the whole passage."""
+        units: list[str] = []
+        for sentence in _SENTENCE_END.split(self.text):
+            if not sentence.strip():
+                continue
+            if units and len(units[-1].split()) < UNIT_WORDS:
+                units[-1] += " " + sentence.strip()
+            else:
+                units.append(sentence.strip())
+        if len(units) > 1 and len(units[-1].split()) < UNIT_WORDS:
+            last = units.pop()
+            units[-1] += " " + last
+        if len(units) <= 2:
+            return [" ".join(units)] if units else []
+        return [f"{units[i]} {units[i + 1]}" for i in range(len(units) - 1)]
 
 
 def passages(document: Document) -> list[Passage]:

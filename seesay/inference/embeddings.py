@@ -17,6 +17,8 @@ import importlib.util
 import json
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -98,6 +100,7 @@ class Embedder:
         tokenizer.enable_padding(pad_id=int(config.get("pad_token_id", 0)))
         self._tokenizer = tokenizer
         self._lock = threading.Lock()  # the tokenizer's padding state is shared
+        self._background = threading.Lock()  # the BLAS limit below is process-wide
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Unit vectors, one row per text: the dot product of two rows is their cosine similarity."""
@@ -107,7 +110,11 @@ class Embedder:
             encoded = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encoded], np.int64)
         mask = np.array([e.attention_mask for e in encoded], np.float32)
-        hidden = self._forward(ids, mask)
+        if threading.current_thread() is threading.main_thread():
+            hidden = self._forward(ids, mask)
+        else:
+            with self._background, _one_blas_thread():
+                hidden = self._forward(ids, mask)
         mean = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
         return mean / np.maximum(np.linalg.norm(mean, axis=-1, keepdims=True), 1e-12)
 
@@ -161,6 +168,19 @@ class Embedder:
             out += x
             x = _layer_norm(out, w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"], eps)
         return x
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """Off the main thread an embedding runs beside other work (in the window, the chat
+    model's own threads on the same cores), and numpy's BLAS threads spin while they wait:
+    with the cores busy one batch of 16 passages took 6-24 s on two threads and 0.6 s on
+    one. A quiet machine loses about a third of the speed on one thread; the window keeps
+    its speed under load."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 _loading = threading.Lock()

@@ -33,6 +33,7 @@ def test_every_setting_has_a_field_and_values_round_trip(qtbot: Any) -> None:
         "Voice",
         "Sketches",
         "Tools",
+        "Documents",
         "API server",
     ]
 

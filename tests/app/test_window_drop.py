@@ -72,11 +72,11 @@ def test_sketch_dropped_on_window_becomes_a_rendered_page(
 @pytest.mark.parametrize(
     "make_bad",
     [
-        lambda p: (p / "notes.txt", (p / "notes.txt").write_text("hello")),
+        lambda p: (p / "notes.zip", (p / "notes.zip").write_text("hello")),  # documents are attached
         lambda p: (p / "folder.png", (p / "folder.png").mkdir()),
     ],
 )
-def test_non_images_are_refused_at_drag_enter(
+def test_files_neither_image_nor_document_are_refused_at_drag_enter(
     qtbot: Any, make_window: Any, tmp_path: Path, make_bad: Any
 ) -> None:
     bad, _ = make_bad(tmp_path)
