@@ -164,6 +164,7 @@ def _peak_rss_mb(child: subprocess.Popen[bytes]) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # ~95 minutes of speech: 250-340 s on two cores, above the usual limit
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the child's peak RSS from /proc")
 def test_100_kb_of_unpunctuated_text_is_spoken_to_the_end_in_bounded_memory(
     tmp_path: Path, transcriber
