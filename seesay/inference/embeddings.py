@@ -21,10 +21,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from seesay.errors import ModelError
+
+if TYPE_CHECKING:
+    from threadpoolctl import ThreadpoolController
 
 log = logging.getLogger(__name__)
 
@@ -177,10 +181,16 @@ def _one_blas_thread() -> Iterator[None]:
     with the cores busy one batch of 16 passages took 6-24 s on two threads and 0.6 s on
     one. A quiet machine loses about a third of the speed on one thread; the window keeps
     its speed under load."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas().limit(limits=1, user_api="blas"):
         yield
+
+
+@lru_cache(maxsize=1)
+def _blas() -> ThreadpoolController:
+    """Found once: looking up the loaded BLAS libraries took 0.7 ms a call, 6% of a query."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 _loading = threading.Lock()
