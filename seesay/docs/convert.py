@@ -1,8 +1,8 @@
 """Files to text with their pages and sections, so that a passage can be cited by both.
 
-PDFs are read page by page with PDFium (pypdfium2: the engine Chrome uses, 40x faster here
-than a pure-Python reader and better at columns); Word, PowerPoint, Excel and HTML become
-Markdown through markitdown, whose headings, slide markers and sheet names become sections.
+PDFs are read page by page (``pdf.py``), their sections named by their outline; Word,
+PowerPoint, Excel and HTML become Markdown through markitdown, whose headings, slide markers
+and sheet names become sections.
 Plain text, Markdown and source code are read as they are.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +42,9 @@ _INLINE = (
     (re.compile(r"(?<!`)`([^`\n]+)`(?!`)"), r"\1"),
 )
 _SLIDE = re.compile(r"^<!--\s*Slide number:\s*(\d+)\s*-->\s*$")
+_SETEXT = re.compile(r"^(=|-)\1{2,}\s*$")
+_ADORNMENT = re.compile(r"^([=\-~^\"'`#*+:.!_<>])\1{2,}\s*$")
+REST = {".rst", ".txt", ".text"}  # underlined headings, the convention of reStructuredText
 
 
 class DocumentError(InputError):
@@ -102,9 +104,13 @@ def convert(path: Path, cancelled: Callable[[], bool] = lambda: False) -> Docume
             f"{name} is {size / 2**20:.0f} MB; SeeSay reads documents up to {MAX_BYTES // 2**20} MB."
         )
     if suffix in PDF:
-        document = _pdf(path, cancelled)
+        from seesay.docs.pdf import read_pdf
+
+        document = read_pdf(path, cancelled)
     elif suffix in MARKITDOWN:
         document = Document(path, _markdown_sections(_markitdown(path)))
+    elif suffix in REST:
+        document = Document(path, _markdown_sections(_read_text(path), "rest"))
     elif suffix in MARKDOWN:
         document = Document(path, _markdown_sections(_read_text(path)))
     else:
@@ -134,49 +140,6 @@ def _read_text(path: Path) -> str:
         return str(best)
 
 
-# PDFium is not thread-safe (its last error, for one, is process-wide: two files opened at
-# once were told apart wrongly as damaged or password-protected), so every call into it holds
-# this lock; taken a page at a time, two documents being read still take turns.
-_PDFIUM = threading.Lock()
-
-
-def _pdf(path: Path, cancelled: Callable[[], bool]) -> Document:
-    import pypdfium2 as pdfium
-
-    with _PDFIUM:
-        try:
-            pdf = pdfium.PdfDocument(str(path))
-        except pdfium.PdfiumError as e:
-            if "password" in str(e).lower():
-                raise DocumentError(
-                    f"{path.name} is password-protected; open it and save a copy without a password."
-                ) from e
-            raise DocumentError(f"{path.name} is damaged or not a PDF ({e}).") from e
-        count = len(pdf)
-    try:
-        sections = []
-        for index in range(count):
-            if cancelled():
-                raise Cancelled
-            with _PDFIUM:
-                page = pdf[index]
-                try:
-                    textpage = page.get_textpage()
-                    text = textpage.get_text_bounded()
-                    textpage.close()
-                except pdfium.PdfiumError as e:
-                    log.warning("page %d of %s could not be read: %s", index + 1, path, e)
-                    text = ""
-                finally:
-                    page.close()
-            text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufffe", "").replace("\x02", "")
-            sections.append(Section(text, page=index + 1))
-        return Document(path, sections, pages=count)
-    finally:
-        with _PDFIUM:
-            pdf.close()
-
-
 def _markitdown(path: Path) -> str:
     from markitdown import MarkItDown
 
@@ -188,37 +151,82 @@ def _markitdown(path: Path) -> str:
     return _ESCAPE.sub(r"\1", markdown)  # quoted and searched as the words the document shows
 
 
-def _markdown_sections(markdown: str) -> list[Section]:
-    """Markdown cut at its headings (and slide markers), each part knowing the headings above it."""
+def _markdown_sections(text: str, style: str = "markdown") -> list[Section]:
+    """Markdown (``style="markdown"``) or reStructuredText and plain text (``"rest"``) cut at its
+    headings (and slide markers), each part knowing the headings above it.
+
+    Markdown's headings are ``#`` lines or a line underlined with ``===`` (level 1) or ``---``
+    (level 2); reStructuredText's are a line underlined (and perhaps overlined) with a run of
+    one punctuation mark, each style a level deeper than the styles seen before it, the
+    convention of README.txt and FAQ.txt files as well.
+    """
     sections: list[Section] = []
     trail: list[tuple[int, str]] = []
+    styles: list[tuple[str, bool]] = []  # reStructuredText's adornments, in the order first seen
     page: int | None = None
     lines: list[str] = []
     fenced = False
+    rows = text.splitlines()
 
     def close() -> None:
-        text = "\n".join(lines).strip()
-        if text:
-            sections.append(Section(text, page, " › ".join(h for _, h in trail)))
+        body = "\n".join(lines).strip()
+        if body:
+            sections.append(Section(body, page, " › ".join(h for _, h in trail)))
         lines.clear()
 
-    for line in markdown.splitlines():
+    def enter(level: int, title: str, line: str) -> None:
+        nonlocal trail
+        close()
+        title = title.strip().rstrip("¶").strip()  # a permalink mark of HTML documentation
+        trail = [(lv, h) for lv, h in trail if lv < level] + [(level, title)]
+        lines.append(line)  # the heading stays in the text: it is often what a question names
+
+    n = 0
+    while n < len(rows):
+        line = rows[n]
         if line.lstrip().startswith(("```", "~~~")):
             fenced = not fenced
-        elif not fenced:
+        elif not fenced and style == "markdown":
             for pattern, replacement in _INLINE:
                 line = pattern.sub(replacement, line)
-        slide = None if fenced else _SLIDE.match(line)
-        heading = None if fenced else _HEADING.match(line)
+        underlined = None if fenced else _underlined(rows, n, style)
+        slide = None if fenced or style != "markdown" else _SLIDE.match(line)
+        heading = None if fenced or style != "markdown" else _HEADING.match(line)
+        if underlined is not None:
+            mark, overlined, title = underlined
+            if style == "markdown":
+                level = 1 if mark == "=" else 2
+            else:
+                if (mark, overlined) not in styles:
+                    styles.append((mark, overlined))
+                level = styles.index((mark, overlined)) + 1
+            enter(level, title, title.strip())
+            n += 3 if overlined else 2
+            continue
         if slide:
             close()
             page, trail = int(slide.group(1)), []
         elif heading:
-            close()
-            level = len(heading.group(1))
-            trail = [(lv, h) for lv, h in trail if lv < level] + [(level, heading.group(2).strip())]
-            lines.append(line)  # the heading stays in the text: it is often what a question names
+            enter(len(heading.group(1)), heading.group(2), line)
         else:
             lines.append(line)
+        n += 1
     close()
     return sections
+
+
+def _underlined(rows: list[str], n: int, style: str) -> tuple[str, bool, str] | None:
+    """(mark, overlined, title) when a heading drawn with a line of marks starts at ``rows[n]``."""
+    adornment = _SETEXT if style == "markdown" else _ADORNMENT
+    over = adornment.match(rows[n]) if style != "markdown" else None
+    at = n + 1 if over else n
+    if at + 1 >= len(rows) or (at > 0 and not over and rows[at - 1].strip()):
+        return None
+    title, under = rows[at], adornment.match(rows[at + 1])
+    if not title.strip() or len(title.strip()) > 120 or title.startswith("    ") or under is None:
+        return None
+    if adornment.match(title) or (over and over.group(1) != under.group(1)):
+        return None
+    if style != "markdown" and len(rows[at + 1].rstrip()) < len(title.rstrip()):
+        return None
+    return under.group(1), over is not None, title

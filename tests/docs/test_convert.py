@@ -104,3 +104,53 @@ def test_passages_stay_within_pages_and_overlap(tmp_path: Path) -> None:
     assert len(first_page) >= 5
     for before, after in itertools.pairwise(first_page):
         assert after.text.split(".")[0] in before.text  # each starts with the end of the one before
+
+
+EVALSET_DOCUMENTS = Path(__file__).parents[2] / "seesay" / "docs" / "evalset" / "documents"
+
+
+def test_pdf_sections_come_from_its_outline_without_running_headers() -> None:
+    document = convert(EVALSET_DOCUMENTS / "mpich-user-guide.pdf")
+    by_heading = {s.heading: s for s in document.sections}
+    taking = by_heading["Checkpointing › Taking checkpoints"]
+    assert taking.text.startswith("8.2 Taking checkpoints") and taking.page == 14
+    assert "Checkpointing › Configuring for checkpointing" in by_heading
+    # the chapter named at the top of each of its pages ("5 RUNNING PROGRAMS WITH MPIEXEC 7")
+    assert "RUNNING PROGRAMS WITH MPIEXEC" not in document.text
+    assert "Running Programs with mpiexec" in document.text  # the heading itself stays
+    guide = convert(EVALSET_DOCUMENTS / "reportlab-userguide.pdf")
+    assert "Page Layout and Typography Using Scripts\nPage" not in guide.text
+    assert any(s.heading.endswith("5.1 Design Goals") for s in guide.sections)
+
+
+def test_a_pdf_of_repeated_pages_keeps_its_text(tmp_path: Path) -> None:
+    path = files.pdf(tmp_path / "form.pdf", ["Sign here and return the form by Friday."] * 5)
+    assert convert(path).text.count("Sign here") == 5
+
+
+def test_underlined_headings_are_sections(tmp_path: Path) -> None:
+    faq = tmp_path / "FAQ.txt"
+    faq.write_text(
+        "==========\n Pond FAQ\n==========\n\nIntro text.\n\n"
+        "Pumps\n=====\n\nWhy does the pump hum?\n-----------------------\n\nThe impeller is worn.\n\n"
+        "----------\n\nA separator above, not a heading.\n\nFilters\n=======\n\nRinse them weekly.\n"
+    )
+    sections = convert(faq).sections
+    assert [s.heading for s in sections] == [
+        "Pond FAQ",
+        "Pond FAQ › Pumps",
+        "Pond FAQ › Pumps › Why does the pump hum?",
+        "Pond FAQ › Filters",
+    ]
+    assert "A separator above, not a heading." in sections[2].text
+    assert not any("=====" in s.text for s in sections)
+    notes = tmp_path / "notes.md"
+    notes.write_text("Pumps\n=====\n\nOil yearly.\n\nSeals\n-----\n\nCheck it.\n\n## Spares\n\nKeep two.\n")
+    assert [s.heading for s in convert(notes).sections] == ["Pumps", "Pumps › Seals", "Pumps › Spares"]
+
+
+def test_a_heading_with_nothing_under_it_is_not_a_passage(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Pond\n\n## Pumps\n\nThe pump runs all summer.\n")
+    found = passages(convert(notes))
+    assert [(p.section, p.text) for p in found] == [("Pond › Pumps", "## Pumps\n\nThe pump runs all summer.")]

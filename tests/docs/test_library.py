@@ -10,11 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from seesay.database import sqlite3
-from seesay.docs.library import Library, match_any
+from seesay.docs.library import Hit, Library, _diverse, match_any
 from seesay.errors import InputError
+from seesay.inference.embeddings import DIMENSIONS
 from seesay.store import HistoryStore
 from tests.docs import files
 
@@ -156,3 +158,19 @@ def test_kill_during_indexing_leaves_a_sound_index_that_resumes(tmp_path: Path) 
     report = Library(store).sync()
     assert report.indexed == 12 - indexed and report.unchanged == indexed and report.failed == []
     assert Library(store).folders()[0].documents == 12
+
+
+def test_the_sources_are_different_places_not_one_paragraph_repeated() -> None:
+    """A paragraph found in three files would fill the sources three times over; a second place
+    that answers about as well is shown instead of the copies, and a worse one is not."""
+    copy, elsewhere = np.eye(DIMENSIONS, dtype=np.float32)[:2]
+    vectors = np.stack([copy, copy, copy, elsewhere])
+
+    def hits(other_score: float) -> list[Hit]:
+        scores = [0.80, 0.80, 0.80, other_score]
+        return [Hit(f"f{n}.txt", s, s, "text", None, "", n) for n, s in enumerate(scores)]
+
+    assert [h.chunk_id for h in _diverse(hits(0.79), vectors, 2)] == [0, 3]
+    assert [h.chunk_id for h in _diverse(hits(0.79), vectors, 4)] == [0, 3, 1, 2]
+    assert [h.chunk_id for h in _diverse(hits(0.60), vectors, 2)] == [0, 1]
+    assert _diverse([], vectors[:0], 5) == []
