@@ -42,11 +42,13 @@ CANDIDATES = 40  # from each of the two searches, before they are scored togethe
 # fused by reciprocal rank 0.73-0.78 or summed 0.80-0.81; with the windows 0.83-0.89 for
 # window weights 0.4-0.6, sentence windows or windows of joined short lines (2.7 times fewer
 # to embed, within a question of the best). With PDF outlines and underlined headings as
-# sections: 0.86-0.89 for window weights 0.3-0.5 and keyword weights 0-0.06.
+# sections, and the sources taken by maximal marginal relevance: 0.922 here, 0.86-0.91 for
+# window weights 0.3-0.5 and keyword weights 0-0.06.
 WINDOWS = 0.4
 KEYWORDS = 0.03
 # Maximal marginal relevance's weight on the score against likeness to the hits already taken
-# (see _diverse). Recall@5 on the bundled set: 0.89 without (1.0); 0.906-0.922 from 0.88 to 0.97.
+# (see _diverse). Recall@5 on the bundled set: 0.906 without it (1.0) and at 0.97, 0.922 at
+# 0.92-0.95, 0.86-0.89 at 0.8-0.9 (likeness outweighing an answer).
 RELEVANCE = 0.95
 EMBED_BATCH = 16
 SKIPPED_DIRS = {"node_modules", "__pycache__", "venv", ".venv", "site-packages", "dist", "build"}
