@@ -55,6 +55,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from seesay.app.preview import SandboxedPreview
 from seesay.app.workers import BackgroundTask
@@ -543,6 +544,8 @@ class SketchStudio(QWidget):
         running = _Running(stop, stopped_text)
 
         def finish(result: Any = None, error: str | None = None) -> None:
+            if not isValid(self):  # the window deleted the studio after closing it: nobody waits
+                return
             self._tasks.discard(task)
             if self._running is not running:  # stopped, or replaced: nothing on screen waits for it
                 log.info("dropped the result of a stopped task")
@@ -555,7 +558,7 @@ class SketchStudio(QWidget):
                 on_done(result)
 
         def progress(message: str) -> None:
-            if self._running is running:
+            if isValid(self) and self._running is running:
                 self.status.setText(message)
 
         task.signals.done.connect(lambda r: finish(r))

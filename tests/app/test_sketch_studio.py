@@ -208,3 +208,21 @@ def test_undo_never_crosses_sketches(qtbot: Any, tmp_path: Path) -> None:
     assert studio.current_html() == footed
     assert "©" in _js(qtbot, studio, "document.body.innerText")  # the preview shows it too
     studio.close()
+
+
+def test_work_that_ends_after_the_studio_is_gone_is_dropped(qtbot: Any) -> None:
+    """A window deletes the studio straight after its close; the analysis it waited for
+    reports afterwards, and must find nothing to update rather than raise."""
+    from PySide6.QtWidgets import QWidget
+    from shiboken6 import delete
+
+    parent = QWidget()
+    studio = SketchStudio(parent=parent)
+    finished: list[Any] = []
+    studio._run(lambda progress: time.sleep(0.3) or "page", finished.append, "Working…")
+    studio.close()  # waits for the task; its signals are queued to this thread
+    delete(parent)
+    for _ in range(20):
+        QApplication.processEvents()
+        time.sleep(0.01)
+    assert finished == []
