@@ -68,7 +68,12 @@ def is_document(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED
 
 
-def read(path: Path, library: Library | None, cancelled: Callable[[], bool]) -> Attachment | None:
+def read(
+    path: Path,
+    library: Library | None,
+    cancelled: Callable[[], bool],
+    progress: Callable[[str], None] = lambda _m: None,
+) -> Attachment | None:
     """:func:`attach`, with a folder refused in words that say where folders go; None when
     the chip went (or the window closed) before the file was read."""
     if path.is_dir():
@@ -78,7 +83,7 @@ def read(path: Path, library: Library | None, cancelled: Callable[[], bool]) -> 
             f"{path.name} is a folder. Add it to the library (Documents → Library…) to search what it holds."
         )
     try:
-        return attach(path, library, cancelled)
+        return attach(path, library, cancelled, progress)
     except Cancelled:
         return None
 
@@ -138,6 +143,11 @@ class AttachmentChip(QFrame):
         self.setToolTip(f"{attachment.path}\n{attachment.describe()}")
         self._restyle()
         self.settled.emit(self)
+
+    def set_progress(self, message: str) -> None:
+        """How far a long file has come ("Reading page 40 of 200…", "Indexing for search: 35%…")."""
+        if self.state == "reading":
+            self.detail.setText(message)
 
     def set_failed(self, message: str) -> None:
         self.state, self.error = "failed", message
@@ -238,12 +248,13 @@ class AttachmentTray(QWidget):
     def _read(self, chip: AttachmentChip) -> None:
         library = self._library()
         path = chip.path
-        task = BackgroundTask(lambda _progress: read(path, library, chip.cancel.is_set))
+        task = BackgroundTask(lambda progress: read(path, library, chip.cancel.is_set, progress))
         task.setAutoDelete(False)
         _in_flight.add(task)
         # Slots of the chip: if it is removed (or the window closes) first, the result goes nowhere.
         task.signals.done.connect(chip.set_ready)
         task.signals.failed.connect(chip.set_failed)
+        task.signals.progress.connect(chip.set_progress)
         for signal in (task.signals.done, task.signals.failed):
             signal.connect(lambda _result, t=task: _in_flight.discard(t))
         chip.settled.connect(self._on_settled)

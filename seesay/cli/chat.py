@@ -66,6 +66,13 @@ def add_arguments(chat: argparse.ArgumentParser) -> None:
     )
 
 
+def _progress_line(message: str) -> None:
+    """How far a long file has come, on one line rewritten in place (only on a terminal)."""
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\r\x1b[2K  {message}")
+        sys.stderr.flush()
+
+
 class Terminal:
     """The interactive loop's state: the engine, the session, and the last list shown."""
 
@@ -101,7 +108,11 @@ class Terminal:
         """Reads a file now (a bad one is refused here, before anything is sent)."""
         from seesay.docs.grounding import attach
 
-        attachment = attach(Path(path), self.session.library)
+        try:
+            attachment = attach(Path(path), self.session.library, progress=_progress_line)
+        finally:
+            if sys.stderr.isatty():  # the progress line goes, whatever comes next
+                sys.stderr.write("\r\x1b[2K")
         self.attachments.append(attachment)
         say(f"[attached] {attachment.describe()}")
 

@@ -81,8 +81,13 @@ def supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED
 
 
-def convert(path: Path, cancelled: Callable[[], bool] = lambda: False) -> Document:
-    """The document's text; :class:`DocumentError` with a sentence for the user otherwise."""
+def convert(
+    path: Path,
+    cancelled: Callable[[], bool] = lambda: False,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> Document:
+    """The document's text; :class:`DocumentError` with a sentence for the user otherwise.
+    ``progress`` hears how far a long read has come ("Reading page 40 of 200…")."""
     path = Path(path)
     name = path.name
     suffix = path.suffix.lower()
@@ -106,7 +111,7 @@ def convert(path: Path, cancelled: Callable[[], bool] = lambda: False) -> Docume
     if suffix in PDF:
         from seesay.docs.pdf import read_pdf
 
-        document = read_pdf(path, cancelled)
+        document = read_pdf(path, cancelled, progress)
     elif suffix in MARKITDOWN:
         document = Document(path, _markdown_sections(_markitdown(path)))
     elif suffix in REST:

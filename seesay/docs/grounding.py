@@ -97,11 +97,17 @@ class Source:
         )
 
 
-def attach(path: Path, library: Library | None, cancelled: Callable[[], bool] = lambda: False) -> Attachment:
+def attach(
+    path: Path,
+    library: Library | None,
+    cancelled: Callable[[], bool] = lambda: False,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> Attachment:
     """Reads a file for a message: whole when it is short, else indexed for search.
-    ``cancelled`` ends a long read early (raising ``Cancelled``), as when its chip is removed."""
+    ``cancelled`` ends a long read early (raising ``Cancelled``), as when its chip is removed;
+    ``progress`` hears how far it has come, in words for the chip."""
     path = Path(path).expanduser().resolve()
-    document = convert(path, cancelled)
+    document = convert(path, cancelled, progress)
     if document.chars <= WHOLE_CHARS:
         return Attachment(str(path), path.name, document.pages, document.chars, True, document.text)
     if library is None:
@@ -110,7 +116,7 @@ def attach(path: Path, library: Library | None, cancelled: Callable[[], bool] = 
             "history database there is nowhere to index it for search."
         )
     if not library.is_current(path):  # attached again, or already in a library folder: read once
-        library.index_file(path, cancelled=cancelled, document=document)
+        library.index_file(path, cancelled=cancelled, document=document, progress=progress)
     return Attachment(str(path), path.name, document.pages, document.chars, False)
 
 

@@ -240,6 +240,7 @@ class Library:
         stat: os.stat_result | None = None,
         cancelled: Callable[[], bool] = lambda: False,
         document: Document | None = None,
+        progress: Callable[[str], None] = lambda _m: None,
     ) -> tuple[Document, int]:
         """Reads (unless ``document`` is the file already read), cuts and embeds one file, then
         replaces its old passages in one transaction; returns the document and its number of
@@ -253,9 +254,9 @@ class Library:
         path = Path(path).resolve()
         stat = stat or path.stat()
         try:
-            document = document or convert(path, cancelled)
+            document = document or convert(path, cancelled, progress)
             pieces = passages(document)
-            vectors = _embed(pieces, embedder().embed, cancelled)
+            vectors = _embed(pieces, embedder().embed, cancelled, progress)
         except DocumentError as e:
             self._write(path, folder_id, stat, Document(path), [], [], str(e))
             raise
@@ -400,7 +401,10 @@ def _diverse(scored: list[Hit], vectors: np.ndarray, k: int) -> list[Hit]:
 
 
 def _embed(
-    pieces: Sequence[Passage], embed: Callable[[list[str]], np.ndarray], cancelled: Callable[[], bool]
+    pieces: Sequence[Passage],
+    embed: Callable[[list[str]], np.ndarray],
+    cancelled: Callable[[], bool],
+    progress: Callable[[str], None] = lambda _m: None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Each passage's vector and its sentence windows' (float16: only compared, never summed),
     embedded in batches of similar length (less padding)."""
@@ -415,6 +419,7 @@ def _embed(
     for start in range(0, len(order), EMBED_BATCH):
         if cancelled():
             raise Cancelled
+        progress(f"Indexing for search: {100 * start // len(order)}%…")
         batch = order[start : start + EMBED_BATCH]
         vectors[batch] = embed([texts[i] for i in batch])
     rows: list[list[int]] = [[] for _ in pieces]

@@ -1,13 +1,13 @@
 """PDFs read with PDFium (pypdfium2: the engine Chrome uses, 40x faster here than a
 pure-Python reader and better at columns), page by page, into sections named by the PDF's own
-outline and without the running headers and footers printed on every page.
+outline and without the running headers and footers printed with the page numbers.
 
 The outline (the bookmarks a reader shows beside the pages) is what a PDF has instead of
 Markdown's headings: it gives a passage its chapter and section for the citation and for the
 search (a passage's section is embedded with it), and a page is cut where a section's title
-line starts so that no passage straddles two sections. A line repeated near the top or bottom
-of many pages ("User Guide Chapter 5 ... Page 65") says nothing about the passage it would
-land in, so it is left out.
+line starts so that no passage straddles two sections. A line at the top or bottom of many
+pages that only changes with the page number ("User Guide Chapter 5 ... Page 65") says nothing
+about the passage it would land in, so it is left out.
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ log = logging.getLogger(__name__)
 _PDFIUM = threading.Lock()
 OUTLINE_ENTRIES = 5000  # more bookmarks than this is not a table of contents a reader uses
 EDGE_LINES = 2  # a page's first and last lines are where running headers and footers are,
-RUNNING = 3  # left out when the same (numbers aside) is there on this many pages: a chapter's too
+RUNNING = 3  # left out when the same words and page number are there on this many pages
 RUNNING_CHARS = 120
 _NUMBERS = re.compile(r"\d+")
 
 
-def read_pdf(path: Path, cancelled: Callable[[], bool]) -> Document:
+def read_pdf(path: Path, cancelled: Callable[[], bool], progress: Callable[[str], None]) -> Document:
     import pypdfium2 as pdfium
 
     with _PDFIUM:
@@ -54,6 +54,8 @@ def read_pdf(path: Path, cancelled: Callable[[], bool]) -> Document:
         for index in range(count):
             if cancelled():
                 raise Cancelled
+            if count > 1:
+                progress(f"Reading page {index + 1} of {count}…")
             with _PDFIUM:
                 page = pdf[index]
                 try:
@@ -103,21 +105,28 @@ def _edges(lines: list[str]) -> list[int]:
     return [n for n in where if len(lines[n]) <= RUNNING_CHARS]
 
 
-def _running_key(line: str) -> str:
-    return _NUMBERS.sub("#", _key(line))
+def _running_keys(line: str, index: int) -> set[str]:
+    """What makes ``line`` the same running header or footer as on other pages: its words and a
+    number that goes up with the page (the printed page number). A line repeated as it is, or
+    with other numbers ("Invoice 4417"), may be what the pages are about, and stays."""
+    key = _key(line)
+    pattern = _NUMBERS.sub("#", key)
+    if not pattern.strip("#"):
+        return set()  # a bare page number: harmless, and nothing to match on
+    return {f"{pattern}@{int(n) - index}" for n in _NUMBERS.findall(key)[:4]}
 
 
 def _without_running_lines(pages: list[list[str]]) -> list[list[str]]:
     pages = [[line for line in lines if line.strip()] for lines in pages]
     seen: Counter[str] = Counter()
-    for lines in pages:
-        seen.update({_running_key(lines[n]) for n in _edges(lines)} - {"", "#"})
+    for index, lines in enumerate(pages):
+        seen.update(set().union(*(_running_keys(lines[n], index) for n in _edges(lines))))
     running = {key for key, n in seen.items() if n >= RUNNING}
     if not running:
         return pages
     out = []
-    for lines in pages:
-        drop = {n for n in _edges(lines) if _running_key(lines[n]) in running}
+    for index, lines in enumerate(pages):
+        drop = {n for n in _edges(lines) if _running_keys(lines[n], index) & running}
         out.append([line for n, line in enumerate(lines) if n not in drop])
     return out
 

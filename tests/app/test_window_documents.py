@@ -106,6 +106,8 @@ def test_long_pdf_is_read_while_the_window_keeps_running_then_searched(
     assert time.perf_counter() - started < 0.2  # the call returns at once; reading is elsewhere
     chip = window.chat.attachments.chips()[0]
     assert chip.state == "reading" and chip.busy.isVisible()
+    shown: set[str] = set()
+    timer.timeout.connect(lambda: shown.add(chip.detail.text()) if chip.state == "reading" else None)
     assert not window.chat.composer.send_button.isEnabled()  # Send waits for the file
     qtbot.keyClicks(window.chat.composer.edit, "When is the generator tested?")
     qtbot.keyClick(window.chat.composer.edit, Qt.Key.Key_Return)
@@ -116,6 +118,7 @@ def test_long_pdf_is_read_while_the_window_keeps_running_then_searched(
     gaps = [b - a for a, b in itertools.pairwise(ticks)]
     assert len(ticks) > 10 and max(gaps) < 0.5, f"longest stall {max(gaps):.2f} s over {len(ticks)} ticks"
     assert chip.state == "ready", chip.error
+    assert any(t.startswith("Indexing for search: ") for t in shown), shown  # how far it has come
     assert chip.detail.text().startswith("200 pages,") and "searched for each question" in chip.detail.text()
     assert window.chat.composer.send_button.isEnabled()
     window.chat.composer.send_button.click()

@@ -128,6 +128,24 @@ def test_a_pdf_of_repeated_pages_keeps_its_text(tmp_path: Path) -> None:
     assert convert(path).text.count("Sign here") == 5
 
 
+def test_running_headers_go_but_lines_that_differ_by_their_numbers_stay(tmp_path: Path) -> None:
+    invoices = [4417, 1093, 2750, 3388, 912]
+    pages = [
+        [
+            f"Pond Supplies Ltd, annual report, page {n + 3}",
+            f"Invoice {number}: pump filters and hoses",
+            "Delivered to the north warehouse.",
+            "Paid in full.",
+            "Thank you for your order.",
+        ]
+        for n, number in enumerate(invoices)
+    ]
+    document = convert(files.pdf_lines(tmp_path / "invoices.pdf", pages))
+    assert "annual report" not in document.text  # printed on every page with its page number
+    assert all(f"Invoice {number}:" in document.text for number in invoices)
+    assert document.text.count("Thank you for your order.") == 5  # a body has nothing removed
+
+
 def test_underlined_headings_are_sections(tmp_path: Path) -> None:
     faq = tmp_path / "FAQ.txt"
     faq.write_text(
