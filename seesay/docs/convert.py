@@ -77,6 +77,14 @@ class Document:
         return "\n\n".join(s.text for s in self.sections)
 
 
+def is_heading(line: str, heading: str) -> bool:
+    """Whether ``line`` is just ``heading``, perhaps numbered ("8 Checkpointing"), whatever the
+    case and punctuation."""
+    line, heading = re.sub(r"\W+", "", line).lower(), re.sub(r"\W+", "", heading).lower()
+    number = line[: len(line) - len(heading)]
+    return bool(heading) and line.endswith(heading) and (number == "" or number.isdigit())
+
+
 def supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED
 

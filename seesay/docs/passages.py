@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from seesay.docs.convert import Document
+from seesay.docs.convert import Document, is_heading
 
 WORDS = 100
 OVERLAP = 30
@@ -54,18 +54,11 @@ class Passage:
 def passages(document: Document) -> list[Passage]:
     out: list[Passage] = []
     for section in document.sections:
-        if section.heading and _is_heading(section.text, section.heading.split(" › ")[-1]):
+        if section.heading and is_heading(section.text, section.heading.split(" › ")[-1]):
             continue  # a heading straight above a subheading: the subsection's passages name it
         for text in _pack(_pieces(section.text)):
             out.append(Passage(len(out), text, section.page, section.heading))
     return out
-
-
-def _is_heading(line: str, heading: str) -> bool:
-    """Whether ``line`` is just ``heading``, perhaps numbered ("8 Checkpointing")."""
-    line, heading = re.sub(r"\W+", "", line).lower(), re.sub(r"\W+", "", heading).lower()
-    number = line[: len(line) - len(heading)]
-    return bool(heading) and line.endswith(heading) and (number == "" or number.isdigit())
 
 
 def _pieces(text: str) -> Iterator[str]:

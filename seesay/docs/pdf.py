@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from seesay.docs.convert import Cancelled, Document, DocumentError, Section
+from seesay.docs.convert import Cancelled, Document, DocumentError, Section, is_heading
 
 log = logging.getLogger(__name__)
 
@@ -133,12 +133,7 @@ def _without_running_lines(pages: list[list[str]]) -> list[list[str]]:
 
 def _heading_line(lines: list[str], start: int, title: str) -> int | None:
     """Where the line holding ``title`` is (a section number before it allowed), from ``start``."""
-    wanted = _key(title)
-    for n in range(start, len(lines)):
-        found = _key(lines[n])
-        if found.endswith(wanted) and _NUMBERS.fullmatch(found[: len(found) - len(wanted)] or "0"):
-            return n
-    return None
+    return next((n for n in range(start, len(lines)) if is_heading(lines[n], title)), None)
 
 
 def _sections(pages: list[list[str]], outline: dict[int, list[tuple[int, str]]]) -> list[Section]:
