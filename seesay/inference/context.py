@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 from seesay.errors import EngineError
 from seesay.inference.engine import Message, TrimReport
@@ -17,6 +18,8 @@ CountTokens = Callable[[Sequence[Message]], int]
 # No tokenizer packs more than this many characters into one token on real text, so a
 # huge paste can be cut to budget * this before it is tokenized at all.
 MAX_CHARS_PER_TOKEN = 16
+# English prose has about four; only the first guess of how much fits uses it.
+GUESS_CHARS_PER_TOKEN = 4
 
 
 @dataclass
@@ -67,25 +70,35 @@ def _cancellable(count: CountTokens, cancelled: Callable[[], bool]) -> CountToke
 
 
 class _LastCount:
-    """``count`` remembering its last answer, so the prompt ``fit`` settles on is counted once."""
+    """``count`` remembering its last few answers, so the prompt ``fit`` settles on (not
+    always the last it counted) is not counted again."""
+
+    KEEP = 8
 
     def __init__(self, count: CountTokens) -> None:
         self._count = count
-        self._key: list[Message] | None = None
-        self._value = 0
+        self._seen: list[tuple[list[Message], int]] = []
 
     def __call__(self, messages: Sequence[Message]) -> int:
-        if self._key != list(messages):
-            self._key, self._value = list(messages), self._count(messages)
-        return self._value
+        key = list(messages)
+        for seen, value in self._seen:
+            if seen == key:
+                return value
+        value = self._count(messages)
+        self._seen = [(key, value), *self._seen[: self.KEEP - 1]]
+        return value
 
 
 def fit(messages: Sequence[Message], count: CountTokens, budget: int) -> tuple[list[Message], TrimReport]:
-    """The conversation cut to ``budget`` tokens, in time linear in its length.
+    """The conversation cut to ``budget`` tokens with a handful of counts, however long it is.
 
-    Each round drops the oldest turns whose own token counts cover the excess, then
-    counts the whole conversation once more (template tokens between turns make a
-    turn's own count a close estimate, so this ends in a round or two).
+    What is dropped is always the ``k`` oldest turns, and exactly the fewest that must go.
+    ``k`` is searched between the most drops known to be over budget and the fewest known
+    to fit: each guess estimates turns' tokens from their characters at the last count's
+    tokens per character, and a guess the estimate cannot place gallops, then bisects.
+    The first guess keeps about a window's worth of text, so every count is about a
+    window long: each is a round trip to the tokenizer (~30 ms for a window) and a
+    cancelled request is noticed between two of them.
     """
     msgs = list(messages)
     report = TrimReport()
@@ -97,24 +110,74 @@ def fit(messages: Sequence[Message], count: CountTokens, budget: int) -> tuple[l
         report.truncated_chars += len(msgs[last]["content"]) - cap
         msgs[last] = {"role": msgs[last]["role"], "content": msgs[last]["content"][:cap]}
     msgs, report.dropped_messages = _beyond_reach(msgs, cap)
-    total = count(msgs)
-    while total > budget:
-        droppable = [i for i, m in enumerate(msgs[:-1]) if m["role"] != "system"]
-        if not droppable:
-            break
-        excess, drop = total - budget, set()
-        for i in droppable:
-            drop.add(i)
-            excess -= count([msgs[i]])
-            if excess <= 0:
-                break
-        msgs = [m for i, m in enumerate(msgs) if i not in drop]
-        report.dropped_messages += len(drop)
-        total = count(msgs)
+    k, total = _Drops(msgs, count, budget).fewest()
+    report.dropped_messages += k
+    gone = set(_droppable(msgs)[:k])
+    msgs = [m for i, m in enumerate(msgs) if i not in gone]
     if total > budget:
         msgs[-1], cut = _truncate(msgs, count, budget)
         report.truncated_chars += cut
     return msgs, report
+
+
+def _droppable(msgs: Sequence[Message]) -> list[int]:
+    """Indexes of the turns that may go, oldest first: all but the system prompts and the latest."""
+    return [i for i in range(len(msgs) - 1) if msgs[i]["role"] != "system"]
+
+
+class _Drops:
+    """The search for how many of the oldest turns to drop (see :func:`fit`)."""
+
+    def __init__(self, msgs: list[Message], count: CountTokens, budget: int) -> None:
+        self.msgs, self.count, self.budget = msgs, count, budget
+        self.droppable = _droppable(msgs)
+        sizes = [len(msgs[i]["content"]) for i in self.droppable]
+        fixed = sum(len(m["content"]) for m in msgs) - sum(sizes)
+        self.sizes = sizes
+        # chars[k]: characters left once the k oldest turns are dropped
+        self.chars = [fixed + left for left in reversed([0, *accumulate(reversed(sizes))])]
+
+    def tokens(self, k: int) -> int:
+        gone = set(self.droppable[:k])
+        return self.count([m for i, m in enumerate(self.msgs) if i not in gone])
+
+    def fewest(self) -> tuple[int, int]:
+        """The fewest drops that fit and their token count, or every drop and its (over) count."""
+        n, budget = len(self.sizes), self.budget
+        guess_chars = budget * GUESS_CHARS_PER_TOKEN
+        k = next(k for k in range(n + 1) if k == n or self.chars[k] <= guess_chars)
+        over, fits, fits_total, step = -1, -1, 0, 1  # over: most drops known over; fits: fewest known to fit
+        while True:
+            total = self.tokens(k)
+            if total <= budget:
+                fits, fits_total = k, total
+            else:
+                over = k
+            if (fits >= 0 and fits - over <= 1) or (fits < 0 and k == n):
+                return (fits, fits_total) if fits >= 0 else (n, total)
+            guess = self._estimate(k, total)
+            if over < guess and (fits < 0 or guess < fits):
+                step = 1
+            else:  # the estimate points outside what is left open: gallop from the side it failed on
+                guess = fits - step if total <= budget else over + step
+                step *= 2
+                if guess <= over or (fits >= 0 and guess >= fits):
+                    guess = (over + fits) // 2
+            k = min(guess, n)
+
+    def _estimate(self, k: int, total: int) -> int:
+        """Drops that would just fit, if every turn had the tokens per character just counted."""
+        per_char = total / max(1, self.chars[k])
+        room = float(self.budget - total)
+        if room < 0:
+            while k < len(self.sizes) and room < 0:
+                room += max(1.0, self.sizes[k] * per_char)
+                k += 1
+        else:
+            while k > 0 and self.sizes[k - 1] * per_char <= room:
+                room -= self.sizes[k - 1] * per_char
+                k -= 1
+        return k
 
 
 def _beyond_reach(msgs: list[Message], cap: int) -> tuple[list[Message], int]:
