@@ -105,4 +105,21 @@ def run_app(overrides: dict[str, Any]) -> int:
     window.start()
     code = app.exec()
     window.host.shutdown()
+    delete_windows(app)
     return int(code)
+
+
+def delete_windows(app: Any) -> None:
+    """Delete every window (and with them their web pages) while Qt is still whole.
+
+    A page that outlives the application is torn down with Chromium half gone, and the
+    process can crash on its way out after a clean quit.
+    """
+    import shiboken6
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    for widget in app.topLevelWidgets():
+        if shiboken6.isValid(widget) and widget.parent() is None:
+            shiboken6.delete(widget)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

@@ -33,7 +33,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from PySide6.QtCore import QCoreApplication, QObject, QUrl, Signal
+from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtWebEngineCore import (
     QWebEnginePage,
     QWebEngineProfile,
@@ -186,10 +186,14 @@ class SandboxedPreview(QWebEngineView):
     ) -> None:
         """``inject_csp`` and ``guard_webrtc`` exist so tests can show each layer holds alone."""
         super().__init__(parent)
-        # The profile must outlive its page; parented to the application it is released
-        # after the page (see closeEvent) rather than before it, as a child of this view would be.
-        self.profile, self.interceptor = make_profile(QCoreApplication.instance(), guard_webrtc=guard_webrtc)
+        # The profile must outlive its page. As the page's child it does, whenever and however
+        # the page goes (closed, deleted with the window, or never until exit): a parent's
+        # destructor finishes before its children are deleted. As the view's child it would be
+        # deleted first, as the application's child it would outlive the application's teardown
+        # of pages still shown, and Chromium can crash on a profile released with a page in use.
+        self.profile, self.interceptor = make_profile(guard_webrtc=guard_webrtc)
         self.sandbox_page = SandboxPage(self.profile, self)
+        self.profile.setParent(self.sandbox_page)
         harden(self.sandbox_page.settings())
         self.setPage(self.sandbox_page)
         self.setAcceptDrops(False)  # a dropped file must reach the studio, not navigate the preview
@@ -209,10 +213,10 @@ class SandboxedPreview(QWebEngineView):
         self.sandbox_page.show_html(shown)
 
     def closeEvent(self, event: object) -> None:
-        # The page must go before its profile, or Qt warns about a profile released in use.
+        # A closed preview frees its renderer now (its profile goes with the page), not when the
+        # window that holds it is deleted.
         if not self._released:
             self._released = True
             self.setPage(None)  # type: ignore[arg-type]
             self.sandbox_page.deleteLater()
-            self.profile.deleteLater()  # posted after the page's deletion, so processed after it
         super().closeEvent(event)  # type: ignore[arg-type]

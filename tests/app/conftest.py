@@ -9,14 +9,20 @@ from typing import Any
 import pytest
 
 from seesay.app.collector import MainThreadCollector
-from seesay.app.main import build_window, create_application
+from seesay.app.main import build_window, create_application, delete_windows
 from seesay.app.main_window import MainWindow
 
 
 @pytest.fixture(scope="session", autouse=True)
-def seesay_qapp(qapp: Any) -> Any:
-    """pytest-qt's QApplication with SeeSay's names, style and icon."""
-    return create_application(collect_on_gui_thread=False)
+def seesay_qapp(qapp: Any) -> Iterator[Any]:
+    """pytest-qt's QApplication with SeeSay's names, style and icon.
+
+    At the end every window is deleted, as the app deletes its own before it exits: a web
+    page still alive when the interpreter tears Qt down can crash the process after the
+    last test passed.
+    """
+    yield create_application(collect_on_gui_thread=False)
+    delete_windows(qapp)
 
 
 @pytest.fixture(autouse=True)
