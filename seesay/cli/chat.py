@@ -24,6 +24,7 @@ from seesay.tools.toolbox import Toolbox
 
 if TYPE_CHECKING:
     from seesay.docs.grounding import Attachment, Source
+    from seesay.docs.library import Library
 
 HELP = """Commands:
   /help            this list
@@ -66,6 +67,19 @@ def add_arguments(chat: argparse.ArgumentParser) -> None:
     )
 
 
+def read_file(path: str, library: Library | None) -> Attachment:
+    """Reads a file now (a bad one is refused here, before anything is sent)."""
+    from seesay.docs.grounding import attach
+
+    try:
+        attachment = attach(Path(path), library, progress=_progress_line)
+    finally:
+        if sys.stderr.isatty():  # the progress line goes, whatever comes next
+            sys.stderr.write("\r\x1b[2K")
+    say(f"[attached] {attachment.describe()}")
+    return attachment
+
+
 def _progress_line(message: str) -> None:
     """How far a long file has come, on one line rewritten in place (only on a terminal)."""
     if sys.stderr.isatty():
@@ -84,11 +98,12 @@ class Terminal:
         load: Callable[[Settings], ChatEngine],
         toolbox: Toolbox | None = None,
         use_library: bool = False,
+        store: HistoryStore | None = None,
     ) -> None:
         self.engine, self.settings, self.save, self._load = engine, settings, save, load
         self.toolbox = toolbox
         self.use_library = use_library
-        self.session = self._session()
+        self.session = self._session(store)
         self.attachments: list[Attachment] = []  # read, waiting for the next message
         self._listed: list[int] = []
 
@@ -105,16 +120,7 @@ class Terminal:
         return session
 
     def attach(self, path: str) -> None:
-        """Reads a file now (a bad one is refused here, before anything is sent)."""
-        from seesay.docs.grounding import attach
-
-        try:
-            attachment = attach(Path(path), self.session.library, progress=_progress_line)
-        finally:
-            if sys.stderr.isatty():  # the progress line goes, whatever comes next
-                sys.stderr.write("\r\x1b[2K")
-        self.attachments.append(attachment)
-        say(f"[attached] {attachment.describe()}")
+        self.attachments.append(read_file(path, self.session.library))
 
     def send(self, text: str) -> None:
         attachments, self.attachments = self.attachments, []
@@ -240,40 +246,45 @@ class Terminal:
 def run_chat(args: argparse.Namespace, settings: Settings, load: Callable[[Settings], ChatEngine]) -> int:
     if args.once is not None and not args.once.strip():
         raise InputError("The prompt is empty; nothing to send.")
+    store = None if args.no_history else HistoryStore.open()
+    # A wrong id or a file that cannot be read is said before the model loads, not after.
+    resume = _to_resume(args.resume, store)
+    attachments = [read_file(path, _library(store)) for path in args.file]
     engine = load(settings)
     toolbox = Toolbox.from_settings(settings) if settings.tools.enabled and not args.no_tools else None
     try:
-        return _run(args, settings, load, engine, toolbox)
+        term = Terminal(engine, settings, store is not None, load, toolbox, args.docs, store)
+        if resume is not None:
+            term.open(resume)
+        term.attachments.extend(attachments)
+        if args.once is not None:
+            term.send(args.once)
+            return 0
+        return term.run()
     finally:
         if toolbox is not None:
             toolbox.close()
 
 
-def _run(
-    args: argparse.Namespace,
-    settings: Settings,
-    load: Callable[[Settings], ChatEngine],
-    engine: ChatEngine,
-    toolbox: Toolbox | None,
-) -> int:
-    term = Terminal(engine, settings, not args.no_history, load, toolbox, use_library=args.docs)
-    if args.resume is not None:
-        store = term.session.store
-        conversations = store.list_conversations() if store is not None else []
-        wanted = [c.id for c in conversations if args.resume in (-1, c.id)]
-        if not wanted:
-            raise InputError(
-                "There is no saved conversation to resume."
-                if args.resume == -1
-                else f"There is no saved conversation with id {args.resume}."
-            )
-        term.open(wanted[0])
-    for path in args.file:
-        term.attach(path)
-    if args.once is not None:
-        term.send(args.once)
-        return 0
-    return term.run()
+def _library(store: HistoryStore | None) -> Library | None:
+    from seesay.docs.library import Library
+
+    return Library(store) if store is not None else None
+
+
+def _to_resume(wanted: int | None, store: HistoryStore | None) -> int | None:
+    """The conversation ``--resume`` names (-1: the latest), or None without the flag."""
+    if wanted is None:
+        return None
+    ids = [c.id for c in store.list_conversations()] if store is not None else []
+    found = [i for i in ids if wanted in (-1, i)]
+    if not found:
+        raise InputError(
+            "There is no saved conversation to resume."
+            if wanted == -1
+            else f"There is no saved conversation with id {wanted}."
+        )
+    return found[0]
 
 
 def reply(stream: Stream) -> None:

@@ -68,6 +68,8 @@ def test_chat_with_a_file_and_the_library(seesay_home: Path, tmp_path: Path) -> 
         str(note),
         "--temperature",
         "0",
+        "--max-tokens",
+        "64",
         "--no-tools",
         home=seesay_home,
     )
@@ -89,6 +91,8 @@ def test_chat_with_a_file_and_the_library(seesay_home: Path, tmp_path: Path) -> 
         "--docs",
         "--temperature",
         "0",
+        "--max-tokens",
+        "64",
         "--no-tools",
         home=seesay_home,
     )
@@ -100,7 +104,11 @@ def test_chat_with_a_file_and_the_library(seesay_home: Path, tmp_path: Path) -> 
 
     bad = tmp_path / "locked.pdf"
     files.encrypted_pdf(bad, folder / "boiler.pdf")
-    refused = seesay("chat", "--once", "Summarise it", "--file", str(bad), home=seesay_home)
+    # refused before any model loads: the model named here does not even exist
+    no_model = str(seesay_home / "no-such-model")
+    refused = seesay(
+        "chat", "--once", "Summarise it", "--file", str(bad), "--model", no_model, home=seesay_home
+    )
     assert refused.returncode == 1
     assert refused.stderr.strip() == (
         "seesay: error: locked.pdf is password-protected; open it and save a copy without a password."
