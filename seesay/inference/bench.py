@@ -12,8 +12,9 @@ Each side runs in its own child process, so load time and peak RSS are its own:
 
 The two llama.cpp sides run three times each, taking turns, and each keeps its fastest run. A
 last process times what only a serving engine does: time to first token on turn 1 and
-turn 10 of a conversation grown to about 2,000 tokens (the earlier turns stay cached), and
-a sketch-page revision decoded with and without n-gram drafting.
+turn 10 of a conversation grown to about 2,000 tokens (the earlier turns stay cached; the
+median of one conversation per prompt), and a sketch-page revision decoded with and
+without n-gram drafting.
 
 All decode greedily with no repetition penalty, the same prompts and token budget; the
 JSON says whether the engine's replies equal each reference's, text for text. (``generate``
@@ -212,7 +213,11 @@ def _serving_side(job: dict[str, Any]) -> dict[str, Any]:
     from seesay.inference import create_engine
 
     settings: Settings = job["settings"]
-    out = {"conversation": _conversation(lambda: _loaded(create_engine(settings)))}
+
+    def fresh() -> Any:
+        return _loaded(create_engine(settings))
+
+    out = {"conversation": _conversation(fresh, runs=len(job["prompts"]))}
     if "model" in job and job["model"].is_gguf and settings.model.backend != "transformers":
         out["revision"] = _revision(settings, job["model"])
     return out
@@ -287,10 +292,11 @@ TURNS = [
 ]
 
 
-def _conversation(make_engine: Any, runs: int = 3) -> dict[str, Any]:
+def _conversation(make_engine: Any, runs: int) -> dict[str, Any]:
     """Time to first token on turn 1 and on turn 10 of a growing conversation, the median of
-    ``runs`` conversations, each on a freshly loaded engine (so turn 1 computes its whole prompt,
-    the custom instructions too, as the first conversation after a launch does)."""
+    ``runs`` conversations (one per ``--runs`` prompt), each on a freshly loaded engine (so
+    turn 1 computes its whole prompt, the custom instructions too, as the first conversation
+    after a launch does)."""
     from seesay.config import DEFAULT_SYSTEM_PROMPT
     from seesay.inference.engine import GenerationParams, Message
 

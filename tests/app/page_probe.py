@@ -6,6 +6,7 @@ has is what its file carries. Local files may reach the network and ``window.ope
 opens real windows, as in a desktop browser. Prints one JSON line per file: the main
 frame's final URL and ``SCRIPT``'s value in the main frame and in each child frame,
 ``EARLY_MS`` after the load (before a test page tries to leave) and ``LATE_MS`` after it.
+The pages are open side by side, so a run takes about ``LATE_MS`` however many there are.
 """
 
 from __future__ import annotations
@@ -44,13 +45,19 @@ def wait(ms: int) -> None:
 
 
 def evaluate(frame: QWebEngineFrame, script: str) -> Any:
+    """``script``'s value in ``frame``, waited for no longer than it takes (5 s at most)."""
     box: list[Any] = []
-    frame.runJavaScript(script, 0, box.append)
-    for _ in range(50):  # at most 5 s
-        if box:
-            return box[0]
-        wait(100)
-    return "<no answer>"
+    loop = QEventLoop()
+
+    def answered(value: Any) -> None:
+        box.append(value)
+        loop.quit()
+
+    frame.runJavaScript(script, 0, answered)
+    QTimer.singleShot(5000, loop.quit)
+    if not box:
+        loop.exec()
+    return box[0] if box else "<no answer>"
 
 
 def report(page: QWebEnginePage, script: str) -> dict[str, Any]:
@@ -62,27 +69,45 @@ def report(page: QWebEnginePage, script: str) -> dict[str, Any]:
 
 
 def main() -> int:
+    """All pages are open at once, as tabs are: each is probed at its own ``EARLY_MS`` and
+    ``LATE_MS`` after its load (a page that never finishes loading is probed from 10 s)."""
     early_ms, late_ms, script, files = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4:]
     app = QApplication(sys.argv[:1])
     profile = QWebEngineProfile(app)  # off the record
+    views, records = [], []
     for name in files:
         view = QWebEngineView()
         page = BrowserPage(profile)
         view.setPage(page)
         view.resize(800, 600)
         view.show()
-        done: list[bool] = []
-        page.loadFinished.connect(done.append)
+        record: dict[str, Any] = {"file": name}
+        records.append(record)
+        views.append(view)
+        loaded = QTimer(view, singleShot=True, interval=10_000)
+
+        def probe(_ok: bool = True, page: BrowserPage = page, record: dict[str, Any] = record) -> None:
+            if "loaded" in record:
+                return
+            record["loaded"] = True
+            QTimer.singleShot(early_ms, lambda: record.setdefault("early", report(page, script)))
+            QTimer.singleShot(
+                late_ms, lambda: record.update(url=page.url().toString(), late=report(page, script))
+            )
+
+        page.loadFinished.connect(probe)
+        loaded.timeout.connect(probe)
+        loaded.start()
         page.load(QUrl.fromLocalFile(str(Path(name).resolve())))
-        for _ in range(100):  # at most 10 s
-            if done:
-                break
-            wait(100)
-        wait(early_ms)
-        early = report(page, script)
-        wait(max(0, late_ms - early_ms))
-        record = {"file": name, "url": page.url().toString(), "early": early, "late": report(page, script)}
+    for _ in range(600):  # at most a minute
+        if all("late" in r for r in records):
+            break
+        wait(100)
+    for record in records:
+        del record["loaded"]
         print(json.dumps(record), flush=True)
+    for view in views:
+        page = view.page()
         view.setPage(None)  # type: ignore[arg-type]
         for popup in page.popups:
             popup.deleteLater()

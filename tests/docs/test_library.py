@@ -120,9 +120,9 @@ def test_kill_during_indexing_leaves_a_sound_index_that_resumes(tmp_path: Path) 
     folder.mkdir()
     for n in range(12):
         page = " ".join(
-            f"Machine {n} step {s}: tighten bolt {s} to {s + n} newton metres." for s in range(60)
+            f"Machine {n} step {s}: tighten bolt {s} to {s + n} newton metres." for s in range(30)
         )
-        files.pdf(folder / f"manual-{n:02}.pdf", [page] * 4)
+        files.pdf(folder / f"manual-{n:02}.pdf", [page] * 2)
     env = {**os.environ, "SEESAY_HOME": str(tmp_path / "home")}
     cmd = [sys.executable, "-m", "seesay", "docs", "add", str(folder)]
     child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
