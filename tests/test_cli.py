@@ -240,6 +240,9 @@ def test_ctrl_c_stops_a_reply_and_the_chat_goes_on(seesay_home: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # as from a terminal: a runner started in the background passes SIGINT on ignored, and
+        # Python then never turns it into KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write("Write a very long story about the sea.\n")
