@@ -110,19 +110,14 @@ def fit(messages: Sequence[Message], count: CountTokens, budget: int) -> tuple[l
         report.truncated_chars += len(msgs[last]["content"]) - cap
         msgs[last] = {"role": msgs[last]["role"], "content": msgs[last]["content"][:cap]}
     msgs, report.dropped_messages = _beyond_reach(msgs, cap)
-    k, total = _Drops(msgs, count, budget).fewest()
+    drops = _Drops(msgs, count, budget)
+    k, total = drops.fewest()
     report.dropped_messages += k
-    gone = set(_droppable(msgs)[:k])
-    msgs = [m for i, m in enumerate(msgs) if i not in gone]
+    msgs = drops.kept(k)
     if total > budget:
         msgs[-1], cut = _truncate(msgs, count, budget)
         report.truncated_chars += cut
     return msgs, report
-
-
-def _droppable(msgs: Sequence[Message]) -> list[int]:
-    """Indexes of the turns that may go, oldest first: all but the system prompts and the latest."""
-    return [i for i in range(len(msgs) - 1) if msgs[i]["role"] != "system"]
 
 
 class _Drops:
@@ -130,16 +125,20 @@ class _Drops:
 
     def __init__(self, msgs: list[Message], count: CountTokens, budget: int) -> None:
         self.msgs, self.count, self.budget = msgs, count, budget
-        self.droppable = _droppable(msgs)
-        sizes = [len(msgs[i]["content"]) for i in self.droppable]
+        # the turns that may go, oldest first: all but the system prompts and the latest
+        self.droppable = [i for i in range(len(msgs) - 1) if msgs[i]["role"] != "system"]
+        self.sizes = sizes = [len(msgs[i]["content"]) for i in self.droppable]
         fixed = sum(len(m["content"]) for m in msgs) - sum(sizes)
-        self.sizes = sizes
         # chars[k]: characters left once the k oldest turns are dropped
         self.chars = [fixed + left for left in reversed([0, *accumulate(reversed(sizes))])]
 
-    def tokens(self, k: int) -> int:
+    def kept(self, k: int) -> list[Message]:
+        """The conversation without its ``k`` oldest droppable turns."""
         gone = set(self.droppable[:k])
-        return self.count([m for i, m in enumerate(self.msgs) if i not in gone])
+        return [m for i, m in enumerate(self.msgs) if i not in gone]
+
+    def tokens(self, k: int) -> int:
+        return self.count(self.kept(k))
 
     def fewest(self) -> tuple[int, int]:
         """The fewest drops that fit and their token count, or every drop and its (over) count."""
